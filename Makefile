@@ -1,0 +1,52 @@
+# Every target installs what it needs first, so `make run` and `make test` work on a fresh Debian machine.
+SHELL := /bin/bash
+SWIFT ?= swift
+APT_PACKAGES := liblmdb-dev libnghttp2-dev libssl-dev protobuf-compiler pkg-config redis-server redis-tools
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+PROTO_BUILD := .build-proto
+PROTO_SRC := proto/oprc-data.proto proto/oprc-invoke.proto proto/health.proto
+PROTO_OUT := Sources/OaaSProto/Generated
+
+.PHONY: deps build release run test bench proto clean
+
+# Installs the system packages only when one of them is missing.
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y $$missing; \
+	fi
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release --product oaas
+
+run: deps
+	$(SWIFT) build --product oaas
+	$$($(SWIFT) build --show-bin-path)/oaas dev
+
+test: deps
+	$(SWIFT) build --build-tests
+	OAAS_BIN=$$($(SWIFT) build --show-bin-path)/oaas $(SWIFT) test --skip-build
+
+bench: deps
+	$(SWIFT) build -c release --product oaas --product oaas-bench
+	$$($(SWIFT) build -c release --show-bin-path)/oaas-bench --oaas $$($(SWIFT) build -c release --show-bin-path)/oaas
+
+# Regenerates the committed protobuf/gRPC code. The plugins are built in a throwaway package.
+proto: deps
+	cd proto/plugins && $(SWIFT) build -c release --scratch-path ../../$(PROTO_BUILD) --product protoc-gen-swift
+	cd proto/plugins && $(SWIFT) build -c release --scratch-path ../../$(PROTO_BUILD) --product protoc-gen-grpc-swift-2
+	rm -rf $(PROTO_OUT) && mkdir -p $(PROTO_OUT)
+	protoc -I proto $(PROTO_SRC) \
+	  --plugin=protoc-gen-swift=$(PROTO_BUILD)/release/protoc-gen-swift \
+	  --plugin=protoc-gen-grpc-swift=$(PROTO_BUILD)/release/protoc-gen-grpc-swift-2 \
+	  --swift_opt=Visibility=Public --swift_out=$(PROTO_OUT) \
+	  --grpc-swift_opt=Visibility=Public --grpc-swift_out=$(PROTO_OUT)
+
+clean:
+	rm -rf .build $(PROTO_BUILD)

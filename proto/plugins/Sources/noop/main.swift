@@ -1,0 +1,1 @@
+// Depends on the plugins so that one build produces both.
