@@ -47,6 +47,7 @@ let package = Package(
             dependencies: [
                 "OaaSProto",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -57,10 +58,11 @@ let package = Package(
         .target(
             name: "NetServer",
             dependencies: [
-                "OaaSCore",
+                "OaaSCore", "OaaSProto",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -72,6 +74,7 @@ let package = Package(
             dependencies: [
                 "OaaSCore", "OaaSProto", "Storage",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "DequeModule", package: "swift-collections"),
             ],
             swiftSettings: swiftSettings
@@ -91,6 +94,7 @@ let package = Package(
             dependencies: [
                 "OaaSCore", "OaaSProto",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "Yams", package: "Yams"),
@@ -100,7 +104,10 @@ let package = Package(
         .executableTarget(
             name: "oaas",
             dependencies: [
-                "OaaSCore", "ODGM", "Gateway", "NetServer", "CLI", "Storage",
+                "OaaSCore", "OaaSProto", "ODGM", "Gateway", "NetServer", "CLI", "Storage",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -117,6 +124,16 @@ let package = Package(
             path: "Benchmarks/oaas-bench",
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "OaaSCoreTests", dependencies: ["OaaSCore", "OaaSProto"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "GatewayTests",
+            dependencies: [
+                "Gateway", "OaaSCore", "OaaSProto",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "CLITests", dependencies: ["CLI", "OaaSCore", "OaaSProto"], swiftSettings: swiftSettings),
         .testTarget(name: "StorageTests", dependencies: ["Storage"], swiftSettings: swiftSettings),
         .testTarget(name: "ODGMTests", dependencies: ["ODGM", "OaaSCore", "OaaSProto", "Storage"], swiftSettings: swiftSettings),
         .testTarget(

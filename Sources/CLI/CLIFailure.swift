@@ -1,0 +1,95 @@
+import ArgumentParser
+import Foundation
+import GRPCCore
+import OaaSCore
+
+/// A command failure reported as `error: <CODE>: <message>` (+ `hint: …`) with exit 1 (spec §12.1).
+/// CODE is a gRPC code name; local failures use the nearest one.
+struct CLIFailure: Error, Equatable, Sendable, CustomStringConvertible {
+    var code: String
+    var message: String
+    var hint: String?
+
+    init(code: String, message: String, hint: String? = nil) {
+        self.code = code
+        self.message = message
+        self.hint = hint
+    }
+
+    var description: String { "\(code): \(message)" }
+
+    /// The lines written to stderr.
+    var report: String {
+        var text = "error: \(code): \(message)\n"
+        if let hint { text += "hint: \(hint)\n" }
+        return text
+    }
+
+    static func unknownContext(_ name: String, known: [String]) -> CLIFailure {
+        let hint = known.isEmpty
+            ? "create it with 'oaas context set \(name)'"
+            : "known contexts: \(known.joined(separator: ", "))"
+        return CLIFailure(code: "NOT_FOUND", message: "context '\(name)' not found", hint: hint)
+    }
+
+    /// Any error a command body can throw, as a reportable failure.
+    static func from(_ error: any Error) -> CLIFailure {
+        switch error {
+        case let failure as CLIFailure:
+            return failure
+        case let rpc as RPCError:
+            return CLIFailure(code: OaaSError.name(of: rpc.code), message: rpc.message)
+        case let oaas as OaaSError:
+            return CLIFailure(code: oaas.rpcCodeName, message: oaas.message)
+        case let runtime as RuntimeError:
+            return CLIFailure(code: "UNAVAILABLE", message: runtime.message)
+        default:
+            return CLIFailure(code: "INTERNAL", message: "\(error)")
+        }
+    }
+}
+
+/// Process output. Commands write stdout through here so raw bytes and text never interleave
+/// with buffered `print` output.
+enum Terminal {
+    static func write(_ data: Data) {
+        FileHandle.standardOutput.write(data)
+    }
+
+    static func write(_ text: String) {
+        write(Data(text.utf8))
+    }
+
+    static func writeError(_ text: String) {
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+
+    /// Runs a command body: usage errors and explicit exit codes pass through to ArgumentParser,
+    /// everything else is printed as `error: CODE: …` and becomes exit 1.
+    static func run(_ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch let error as ValidationError {
+            throw error
+        } catch let error as ExitCode {
+            throw error
+        } catch {
+            writeError(CLIFailure.from(error).report)
+            throw ExitCode.failure
+        }
+    }
+
+    /// Synchronous variant for commands that only touch the config file.
+    static func runSync(_ body: () throws -> Void) throws {
+        do {
+            try body()
+        } catch let error as ValidationError {
+            throw error
+        } catch let error as ExitCode {
+            throw error
+        } catch {
+            writeError(CLIFailure.from(error).report)
+            throw ExitCode.failure
+        }
+    }
+}

@@ -1,0 +1,101 @@
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import Hummingbird
+import HummingbirdCore
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import Synchronization
+
+/// Serves one port for a role: gRPC services and a Hummingbird router on the same listener.
+/// Runs as a swift-service-lifecycle `Service`; graceful shutdown stops accepting, lets in-flight
+/// calls and requests finish, then returns.
+public final class RoleServer: Service, Sendable {
+    public struct Configuration: Sendable {
+        public var host: String
+        public var port: Int
+        /// gRPC max receive size.
+        public var maxMessageBytes: Int
+
+        public init(host: String = "0.0.0.0", port: Int, maxMessageBytes: Int = 4 * 1024 * 1024) {
+            self.host = host
+            self.port = port
+            self.maxMessageBytes = maxMessageBytes
+        }
+    }
+
+    public let name: String
+    private let configuration: Configuration
+    private let services: [any RegistrableRPCService]
+    private let interceptors: [any ServerInterceptor]
+    private let responder: any HTTPResponder<BasicRequestContext>
+    private let logger: Logger
+    private let boundPromise: EventLoopPromise<SocketAddress>
+
+    public init(
+        name: String,
+        configuration: Configuration,
+        services: [any RegistrableRPCService],
+        interceptors: [any ServerInterceptor] = [],
+        router: Router<BasicRequestContext>,
+        logger: Logger
+    ) {
+        self.name = name
+        self.configuration = configuration
+        self.services = services
+        self.interceptors = interceptors
+        self.responder = router.buildResponder()
+        self.logger = logger
+        self.boundPromise = MultiThreadedEventLoopGroup.singleton.any().makePromise()
+    }
+
+    /// The address the listener bound (resolves once it is listening).
+    public var boundAddress: SocketAddress {
+        get async throws { try await boundPromise.futureResult.get() }
+    }
+
+    public func run() async throws {
+        let (connections, continuation) = AsyncStream<HTTP1Channel.Value>.makeStream()
+        let responder = self.responder
+        let logger = self.logger
+        let http1 = HTTP1Channel(responder: { request, responseWriter, channel in
+            let context = BasicRequestContext(source: ApplicationRequestContextSource(channel: channel, logger: logger))
+            let response: Response
+            do {
+                response = try await responder.respond(to: request, context: context)
+            } catch {
+                response = Response(status: .internalServerError)
+            }
+            try await responseWriter.write(response: response.head, body: response.body)
+        })
+        let factory = SharedListenerFactory(
+            host: configuration.host,
+            port: configuration.port,
+            eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
+            http1: http1,
+            http1Connections: continuation,
+            bound: Mutex(boundPromise),
+            logger: logger
+        )
+        var transportConfig = HTTP2ServerTransport.Custom<SharedListenerFactory>.Config.defaults
+        transportConfig.rpc.maxRequestPayloadSize = configuration.maxMessageBytes
+        let transport = HTTP2ServerTransport.Custom(listenerFactory: factory, config: transportConfig)
+        let server = GRPCServer(transport: transport, services: services, interceptors: interceptors)
+
+        try await withGracefulShutdownHandler {
+            try await withThrowingDiscardingTaskGroup { group in
+                group.addTask {
+                    defer { continuation.finish() }
+                    try await server.serve()
+                }
+                for await connection in connections {
+                    group.addTask { await http1.handle(value: connection, logger: logger) }
+                }
+            }
+        } onGracefulShutdown: {
+            server.beginGracefulShutdown()
+        }
+        boundPromise.fail(CancellationError())
+    }
+}

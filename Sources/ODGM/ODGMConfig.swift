@@ -1,0 +1,96 @@
+import Foundation
+import OaaSCore
+import OaaSProto
+
+/// ODGM settings from the environment (data-plane spec §9.1).
+public struct ODGMConfig: Sendable {
+    public var httpPort: Int = 8080
+    public var nodeID: UInt64 = 1
+    public var members: [UInt64] = [1]
+    public var nodeAddress: String?
+    public var collections: [Oprc_CreateCollectionRequest] = []
+    public var dataDir: String = "/data/odgm"
+    public var maxStringIdLength: Int = 160
+    public var mapSizeMB: Int = 65536
+    public var maxMessageBytes: Int = 16 * 1024 * 1024
+    public var defaultPartitions: UInt32 = 16
+    public var enableStringIds = true
+    public var enableStringEntryKeys = true
+    public var eventsEnabled = true
+    public var eventPublish = true
+    public var includeValues = false
+    /// Scratch directory for `memory` collections (wiped at start and shutdown).
+    public var scratchDir: String?
+    /// Non-fatal remarks to log at start-up.
+    public var warnings: [String] = []
+
+    public init() {}
+
+    /// Reads the variables; problems are reported to `env` (the caller validates once for all roles).
+    public init(env: EnvReader, hostname: String = ProcessInfo.processInfo.hostName) {
+        httpPort = env.int("ODGM_HTTP_PORT", default: 8080, range: 1...65535)
+        dataDir = env.string("ODGM_DATA_DIR", default: "/data/odgm")
+        maxStringIdLength = env.int("ODGM_MAX_STRING_ID_LEN", default: 160, range: 1...65536)
+        mapSizeMB = env.int("ODGM_LMDB_MAP_SIZE_MB", default: 65536, range: 1...(1 << 24))
+        maxMessageBytes = env.int("ODGM_MAX_MESSAGE_BYTES", default: 16 * 1024 * 1024, range: 1024...(1 << 30))
+        defaultPartitions = env.int("ODGM_DEFAULT_PARTITIONS", default: UInt32(16), range: 1...65536)
+        enableStringIds = env.bool("ODGM_ENABLE_STRING_IDS", default: true)
+        enableStringEntryKeys = env.bool("ODGM_ENABLE_STRING_ENTRY_KEYS", default: true)
+        eventsEnabled = env.bool("ODGM_EVENTS_ENABLED", default: true)
+        eventPublish = env.bool("ODGM_EVENT_PUBLISH", default: true)
+        includeValues = env.bool("ODGM_EVENT_INCLUDE_VALUES", default: false)
+        nodeAddress = env.string("ODGM_NODE_ADDR")
+
+        // Members and node id (spec §9.1): ODGM_NODE_ID, else ODGM_NODE_ID_LIST at the pod ordinal.
+        var memberList: [UInt64]?
+        if let raw = env.lookup("ODGM_MEMBERS") {
+            memberList = Self.parseIDs(raw.value, variable: raw.name, env: env)
+        }
+        var id: UInt64?
+        if let raw = env.lookup("ODGM_NODE_ID") {
+            if let parsed = UInt64(raw.value) { id = parsed } else { env.report("\(raw.name): '\(raw.value)' is not a valid u64") }
+        } else if let raw = env.lookup("ODGM_NODE_ID_LIST") {
+            let list = Self.parseIDs(raw.value, variable: raw.name, env: env)
+            let name = env.string("POD_NAME") ?? hostname
+            if let dash = name.lastIndex(of: "-"), let ordinal = Int(name[name.index(after: dash)...]), ordinal < list.count {
+                id = list[ordinal]
+                if memberList == nil { memberList = list }
+            } else {
+                env.report("\(raw.name): cannot pick an entry: '\(name)' has no ordinal within the list")
+            }
+        } else if memberList != nil {
+            env.report("ODGM_NODE_ID: required when ODGM_MEMBERS is set")
+        }
+        nodeID = id ?? 1
+        members = memberList ?? [nodeID]
+        if !members.contains(nodeID) {
+            env.report("ODGM_NODE_ID: \(nodeID) is not in ODGM_MEMBERS \(members)")
+        }
+
+        if let raw = env.lookup("ODGM_COLLECTION") {
+            do { collections += try CollectionSpec.parseList(raw.value, source: raw.name) } catch { error.problems.forEach(env.report) }
+        }
+        if let raw = env.lookup("ODGM_COLLECTION_FILE") {
+            do {
+                let text = try String(contentsOfFile: raw.value, encoding: .utf8)
+                collections += try CollectionSpec.parseList(text, source: raw.name)
+            } catch let error as ConfigurationError {
+                error.problems.forEach(env.report)
+            } catch {
+                env.report("\(raw.name): cannot read '\(raw.value)': \(error.localizedDescription)")
+            }
+        }
+        if env.values.keys.contains(where: { $0.hasPrefix("OPRC_ZENOH_") }) {
+            warnings.append("OPRC_ZENOH_* variables are ignored; set OPRC_ROUTER_URL instead")
+        }
+    }
+
+    private static func parseIDs(_ raw: String, variable: String, env: EnvReader) -> [UInt64] {
+        var ids: [UInt64] = []
+        for part in raw.split(separator: ",", omittingEmptySubsequences: false) {
+            let text = part.trimmingCharacters(in: .whitespaces)
+            if let id = UInt64(text) { ids.append(id) } else { env.report("\(variable): entry '\(text)' is not a valid u64") }
+        }
+        return ids
+    }
+}

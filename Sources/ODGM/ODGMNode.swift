@@ -1,0 +1,163 @@
+import Foundation
+import Logging
+import OaaSCore
+import OaaSProto
+import Storage
+import Synchronization
+
+/// One ODGM node: its storage environments, its collections and the shards it hosts.
+public final class ODGMNode: Sendable {
+    /// A collection as this node serves it.
+    public final class Collection: Sendable {
+        public let spec: CollectionSpec
+        /// Hosted shard of each partition (nil where another node hosts it).
+        let shards: [(any ObjectShard)?]
+
+        init(spec: CollectionSpec, shards: [(any ObjectShard)?]) {
+            self.spec = spec
+            self.shards = shards
+        }
+
+        public var hostedShards: [any ObjectShard] { shards.compactMap { $0 } }
+    }
+
+    public let config: ODGMConfig
+    let logger: Logger
+    private let nodeStore: ObjectDatabases
+    private let registryDB: Database
+    private let extraStores = Mutex<[String: ObjectDatabases]>([:])
+    private let collections = Mutex<[String: Collection]>([:])
+    /// Serializes collection creation so concurrent first writes create a collection once.
+    private let creation = Mutex<Void>(())
+
+    public init(config: ODGMConfig, logger: Logger) throws {
+        self.config = config
+        self.logger = logger
+        let path = (config.dataDir as NSString).appendingPathComponent("node-\(config.nodeID)")
+        try Self.checkWritable(config.dataDir)
+        let environment = try Environment(path: path, options: .init(mapSizeBytes: config.mapSizeMB << 20, maxDatabases: 8))
+        nodeStore = try ObjectDatabases(environment: environment, writer: Writer(environment: environment))
+        registryDB = try environment.openDatabase("collections")
+    }
+
+    /// Creates (or re-creates identically) the collections given in the configuration.
+    public func start() throws {
+        var problems: [String] = []
+        for (index, request) in config.collections.enumerated() {
+            do {
+                try createCollection(request, path: "ODGM_COLLECTION[\(index)]")
+            } catch let error as ConfigurationError {
+                problems += error.problems
+            }
+        }
+        if !problems.isEmpty { throw ConfigurationError(problems: problems) }
+    }
+
+    /// Loads the collections this node auto-created earlier (`oaas dev` keeps them with its data).
+    public func loadStoredCollections() throws {
+        let stored: [Oprc_CreateCollectionRequest] = try nodeStore.environment.read { txn in
+            var items: [Oprc_CreateCollectionRequest] = []
+            try txn.withCursor(registryDB) { cursor in
+                var entry = try cursor.first()
+                while let current = entry {
+                    items.append(try Oprc_CreateCollectionRequest(serializedBytes: Array(current.value)))
+                    entry = try cursor.next()
+                }
+            }
+            return items
+        }
+        for request in stored where collection(named: request.name) == nil {
+            try createCollection(request, path: "stored collection '\(request.name)'")
+        }
+    }
+
+    public func collection(named name: String) -> Collection? {
+        collections.withLock { $0[name] }
+    }
+
+    public var allCollections: [Collection] {
+        collections.withLock { Array($0.values) }.sorted { $0.spec.name < $1.spec.name }
+    }
+
+    /// Validates and creates a collection; a name that exists already is a duplicate error unless
+    /// the definition is identical.
+    @discardableResult
+    public func createCollection(_ request: Oprc_CreateCollectionRequest, path: String = "", persist: Bool = false) throws -> Collection {
+        let spec = try CollectionSpec(request, members: config.members, path: path)
+        for warning in spec.warnings { logger.warning("\(warning)") }
+        return try creation.withLock { _ in
+            if let existing = collection(named: spec.name) {
+                if existing.spec.request == spec.request { return existing }
+                throw ConfigurationError("\(path.isEmpty ? "collection" : path).name: duplicate collection '\(spec.name)'")
+            }
+            let store = try databases(for: spec)
+            var shards: [(any ObjectShard)?] = []
+            for (partition, replicas) in spec.placements.enumerated() {
+                let mine = replicas.first { $0.node == config.nodeID }
+                shards.append(mine.map { LocalShard(collection: spec.name, partition: UInt32(partition), shardID: $0.shardID, databases: store) })
+            }
+            if persist {
+                let key = Array(spec.name.utf8)
+                let value: [UInt8] = try spec.request.serializedBytes()
+                try nodeStore.environment.writeDirect { txn in try txn.put(registryDB, key, value) }
+            }
+            let collection = Collection(spec: spec, shards: shards)
+            collections.withLock { $0[spec.name] = collection }
+            return collection
+        }
+    }
+
+    /// Stops the writers and closes every environment (graceful shutdown).
+    public func close() {
+        let stores = extraStores.withLock { store in
+            defer { store.removeAll() }
+            return Array(store.values)
+        }
+        for store in stores + [nodeStore] {
+            store.writer.stop()
+            store.environment.close()
+            if store.environment.options.durable == false {
+                try? FileManager.default.removeItem(atPath: store.environment.path)
+            }
+        }
+    }
+
+    public var isOpen: Bool { !nodeStore.environment.isClosed }
+
+    public var writerStats: Writer.Stats { nodeStore.writer.stats }
+
+    private func databases(for spec: CollectionSpec) throws -> ObjectDatabases {
+        let path: String
+        let durable: Bool
+        switch (spec.options.storageBackend, spec.options.storagePath) {
+        case (.lmdb, nil):
+            return nodeStore
+        case (.lmdb, let custom?):
+            path = custom
+            durable = true
+        case (.memory, _):
+            let scratch = config.scratchDir ?? (NSTemporaryDirectory() as NSString).appendingPathComponent("oaas-memory-\(ProcessInfo.processInfo.processIdentifier)")
+            path = (scratch as NSString).appendingPathComponent("node-\(config.nodeID)-\(spec.name)")
+            durable = false
+            try? FileManager.default.removeItem(atPath: path)
+        }
+        return try extraStores.withLock { stores in
+            if let existing = stores[path] { return existing }
+            let environment = try Environment(path: path, options: .init(mapSizeBytes: config.mapSizeMB << 20, maxDatabases: 8, durable: durable))
+            let store = try ObjectDatabases(environment: environment, writer: Writer(environment: environment))
+            stores[path] = store
+            return store
+        }
+    }
+
+    private static func checkWritable(_ directory: String) throws {
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw ConfigurationError("ODGM_DATA_DIR: cannot create '\(directory)': \(error.localizedDescription)")
+        }
+        guard FileManager.default.isWritableFile(atPath: directory) else {
+            throw ConfigurationError("ODGM_DATA_DIR: '\(directory)' is not writable")
+        }
+    }
+}

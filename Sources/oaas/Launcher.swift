@@ -1,0 +1,233 @@
+import ArgumentParser
+import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import Gateway
+import Hummingbird
+import Logging
+import NetServer
+import ODGM
+import OaaSCore
+import OaaSProto
+import ServiceLifecycle
+
+/// Builds the roles of one process from a ``ServiceContainer`` and runs them under one
+/// `ServiceGroup` until SIGTERM/SIGINT, then drains and closes storage.
+struct Launcher {
+    struct DevOptions {
+        var gatewayPort: Int
+        var host: String
+        var dataDir: String
+        var memory: Bool
+    }
+
+    enum Mode {
+        case serve([Role])
+        case dev(DevOptions)
+    }
+
+    let mode: Mode
+
+    func run() async throws {
+        let env = EnvReader()
+        let roles: [Role]
+        let dev: DevOptions?
+        switch mode {
+        case .serve(let list):
+            roles = list
+            dev = nil
+        case .dev(let options):
+            roles = [.odgm, .gateway]
+            dev = options
+        }
+
+        // Logging first, so configuration problems are reported in the chosen format.
+        let levelVariable = roles == [.odgm] && env.lookup("ODGM_LOG") != nil ? "ODGM_LOG" : "LOG_LEVEL"
+        let formatVariable = roles == [.odgm] && env.lookup("ODGM_LOG_FORMAT") != nil ? "ODGM_LOG_FORMAT" : "LOG_FORMAT"
+        var level = Logger.Level.info
+        if let raw = env.lookup(levelVariable) {
+            if let parsed = LogSetup.parseLevel(raw.value) { level = parsed } else { env.report("\(raw.name): '\(raw.value)' is not a log level (trace, debug, info, notice, warning, error, critical)") }
+        }
+        var format: LogSetup.Format = dev == nil ? .json : .text
+        if let raw = env.lookup(formatVariable) {
+            if let parsed = LogSetup.parseFormat(raw.value) { format = parsed } else { env.report("\(raw.name): '\(raw.value)' is not json or text") }
+        }
+        LogSetup.bootstrap(level: level, format: format)
+        let logger = Logger(label: "oaas")
+        let metrics = MetricsSetup.bootstrap()
+        let container = ServiceContainer(logger: logger, env: env, metrics: metrics, devMode: dev != nil)
+
+        var odgmConfig = roles.contains(.odgm) ? ODGMConfig(env: env) : nil
+        var gatewayConfig = roles.contains(.gateway) ? GatewayConfig(env: env) : nil
+        if let dev {
+            odgmConfig?.dataDir = (dev.dataDir as NSString).appendingPathComponent("odgm")
+            if dev.memory {
+                odgmConfig?.dataDir = (NSTemporaryDirectory() as NSString).appendingPathComponent("oaas-dev-\(ProcessInfo.processInfo.processIdentifier)")
+            }
+            gatewayConfig?.httpPort = dev.gatewayPort
+        }
+        if dev == nil, let odgm = odgmConfig, let gateway = gatewayConfig, odgm.httpPort == gateway.httpPort {
+            env.report("ODGM_HTTP_PORT and HTTP_PORT: both roles would listen on port \(odgm.httpPort); give them different ports")
+        }
+        do {
+            try env.validate()
+        } catch {
+            for problem in error.problems { FileHandle.standardError.write(Data("oaas: \(problem)\n".utf8)) }
+            throw ExitCode(2)
+        }
+        let host = dev?.host ?? "0.0.0.0"
+
+        var servers: [RoleServer] = []
+        var services: [any Service] = []
+        var node: ODGMNode?
+        do {
+            if let odgmConfig {
+                for warning in odgmConfig.warnings { logger.warning("\(warning)") }
+                let odgmNode = try ODGMNode(config: odgmConfig, logger: logger)
+                node = odgmNode
+                try odgmNode.start()
+                if dev != nil { try odgmNode.loadStoredCollections() }
+                let objects = ObjectService(node: odgmNode, autoCreate: dev != nil, logger: logger)
+                await container.register((any ObjectStore).self, objects)
+                await container.addReadinessCheck("odgm") { odgmNode.isOpen ? nil : "odgm storage is closed" }
+                if dev == nil {
+                    // A standalone ODGM serves its own port; under `oaas dev` the gateway port serves it.
+                    let router = Router()
+                    ProbeRoutes.register(on: router, container: container)
+                    servers.append(RoleServer(
+                        name: "odgm",
+                        configuration: .init(host: host, port: odgmConfig.httpPort, maxMessageBytes: odgmConfig.maxMessageBytes),
+                        services: [DataServiceAdapter(store: objects), HealthService(container: container)],
+                        router: router,
+                        logger: logger
+                    ))
+                }
+            }
+            if let gatewayConfig {
+                let upstream: any ObjectStore
+                if let local = await container.resolve((any ObjectStore).self) {
+                    upstream = local
+                } else if let url = gatewayConfig.defaultODGMURL {
+                    let client = try RemoteClient(url: url, variable: "DEFAULT_ODGM_URL", maxMessageBytes: gatewayConfig.maxPayloadBytes * 4)
+                    services.append(client)
+                    upstream = RemoteObjectStore(client: client.client)
+                } else {
+                    upstream = UnroutedStore()
+                    await container.addReadinessCheck("gateway") { "no route table, DEFAULT_ODGM_URL or in-process ODGM" }
+                }
+                let store = GatewayObjectStore(upstream: upstream, config: gatewayConfig)
+                let router = Router()
+                ProbeRoutes.register(on: router, container: container)
+                GatewayRoutes(store: store, config: gatewayConfig, logger: logger).register(on: router)
+                servers.append(RoleServer(
+                    name: "gateway",
+                    configuration: .init(host: host, port: gatewayConfig.httpPort, maxMessageBytes: gatewayConfig.maxPayloadBytes),
+                    services: [DataServiceAdapter(store: store), HealthService(container: container)],
+                    router: router,
+                    logger: logger
+                ))
+            }
+        } catch let error as ConfigurationError {
+            for problem in error.problems { FileHandle.standardError.write(Data("oaas: \(problem)\n".utf8)) }
+            node?.close()
+            throw ExitCode(2)
+        }
+
+        let group = ServiceGroup(configuration: .init(
+            services: (services + servers).map { .init(service: $0) },
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
+        ))
+        let announcer = Task {
+            for server in servers {
+                if let address = try? await server.boundAddress {
+                    let line = "\(server.name) listening on \(address.ipAddress ?? host):\(address.port ?? 0)"
+                    logger.info("\(line)")
+                    if dev != nil { print(line) }
+                }
+            }
+            if dev != nil {
+                print("oaas dev ready (data in \(odgmConfig?.dataDir ?? "-"))")
+                fflush(stdout)
+            }
+        }
+        defer { announcer.cancel() }
+        do {
+            try await group.run()
+        } catch {
+            logger.error("stopped: \(error)")
+            node?.close()
+            throw ExitCode(1)
+        }
+        node?.close()
+        logger.info("stopped")
+    }
+}
+
+/// A long-lived gRPC client connection to another node, run as a service.
+struct RemoteClient: Service {
+    let client: GRPCClient<HTTP2ClientTransport.Posix>
+
+    init(url: String, variable: String, maxMessageBytes: Int) throws {
+        guard let target = GRPCTarget(url: url) else {
+            throw ConfigurationError("\(variable): '\(url)' is not an http://host:port URL")
+        }
+        var config = HTTP2ClientTransport.Posix.Config.defaults
+        config.http2.maxFrameSize = 1 << 20
+        let transport = try HTTP2ClientTransport.Posix(
+            target: target.resolvable,
+            transportSecurity: .plaintext,
+            config: config
+        )
+        client = GRPCClient(transport: transport)
+    }
+
+    func run() async throws {
+        try await withGracefulShutdownHandler {
+            try await client.runConnections()
+        } onGracefulShutdown: {
+            client.beginGracefulShutdown()
+        }
+    }
+}
+
+/// `http://host:port`, `host:port` → a resolvable gRPC target.
+struct GRPCTarget {
+    let host: String
+    let port: Int
+
+    init?(url: String) {
+        var rest = Substring(url)
+        if rest.hasPrefix("http://") { rest = rest.dropFirst(7) } else if rest.contains("://") { return nil }
+        if let slash = rest.firstIndex(of: "/") { rest = rest[..<slash] }
+        guard let colon = rest.lastIndex(of: ":"), let port = Int(rest[rest.index(after: colon)...]), (1...65535).contains(port) else {
+            guard !rest.isEmpty else { return nil }
+            self.host = String(rest)
+            self.port = 80
+            return
+        }
+        self.host = String(rest[..<colon])
+        self.port = port
+    }
+
+    var resolvable: any ResolvableTarget {
+        .dns(host: host, port: port)
+    }
+}
+
+/// The upstream of a gateway that has nowhere to send calls: every call is UNAVAILABLE.
+struct UnroutedStore: ObjectStore {
+    private var error: OaaSError { OaaSError(.unavailable, "no ODGM route: set DEFAULT_ODGM_URL or OPRC_ROUTER_URL") }
+    func get(_ request: Oprc_SingleObjectRequest, context: CallContext) async throws -> Oprc_ObjectResponse { throw error }
+    func set(_ request: Oprc_SetObjectRequest, context: CallContext) async throws -> UInt64 { throw error }
+    func merge(_ request: Oprc_SetObjectRequest, context: CallContext) async throws -> Oprc_ObjectResponse { throw error }
+    func delete(_ request: Oprc_SingleObjectRequest, context: CallContext) async throws -> UInt64 { throw error }
+    func getValue(_ request: Oprc_SingleKeyRequest, context: CallContext) async throws -> Oprc_ValueResponse { throw error }
+    func setValue(_ request: Oprc_SetKeyRequest, context: CallContext) async throws -> UInt64 { throw error }
+    func deleteValue(_ request: Oprc_SingleKeyRequest, context: CallContext) async throws -> UInt64 { throw error }
+    func batchSetValues(_ request: Oprc_BatchSetValuesRequest, context: CallContext) async throws -> UInt64 { throw error }
+    func listValues(_ request: Oprc_ListValuesRequest, context: CallContext) async throws -> ValuePage { throw error }
+    func listObjects(_ request: Oprc_ListObjectsRequest, context: CallContext) async throws -> [Oprc_ObjectMetaEnvelope] { throw error }
+    func stats(context: CallContext) async throws -> Oprc_StatsResponse { throw error }
+    func capabilities(context: CallContext) async throws -> Oprc_CapabilitiesResponse { throw error }
+}

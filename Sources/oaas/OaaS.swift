@@ -1,0 +1,12 @@
+import ArgumentParser
+import CLI
+
+/// The `oaas` command tree: roles (`serve`, `dev`) and the client commands.
+@main
+struct OaaS: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "oaas",
+        abstract: "Object-as-a-Service: run platform roles, or talk to a running platform.",
+        subcommands: [ServeCommand.self, DevCommand.self] + ClientCommands.all
+    )
+}
