@@ -64,18 +64,14 @@ enum Terminal {
         FileHandle.standardError.write(Data(text.utf8))
     }
 
-    /// Runs a command body: usage errors and explicit exit codes pass through to ArgumentParser,
-    /// everything else is printed as `error: CODE: …` and becomes exit 1.
+    /// Runs a command body. Failures are printed as `error: CODE: …` (+ hint) and become exit 1;
+    /// a `ValidationError` found while running (e.g. no class) is a usage error: printed the same
+    /// way with INVALID_ARGUMENT and exit 2, so it needs no mapping by the caller's `main`.
     static func run(_ body: () async throws -> Void) async throws {
         do {
             try await body()
-        } catch let error as ValidationError {
-            throw error
-        } catch let error as ExitCode {
-            throw error
         } catch {
-            writeError(CLIFailure.from(error).report)
-            throw ExitCode.failure
+            throw report(error)
         }
     }
 
@@ -83,13 +79,21 @@ enum Terminal {
     static func runSync(_ body: () throws -> Void) throws {
         do {
             try body()
-        } catch let error as ValidationError {
-            throw error
-        } catch let error as ExitCode {
-            throw error
         } catch {
+            throw report(error)
+        }
+    }
+
+    private static func report(_ error: any Error) -> ExitCode {
+        switch error {
+        case let exit as ExitCode:
+            return exit
+        case let usage as ValidationError:
+            writeError(CLIFailure(code: "INVALID_ARGUMENT", message: usage.message).report)
+            return ExitCode(ClientCommands.usageExitCode)
+        default:
             writeError(CLIFailure.from(error).report)
-            throw ExitCode.failure
+            return ExitCode.failure
         }
     }
 }

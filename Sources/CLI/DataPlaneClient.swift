@@ -163,6 +163,12 @@ enum GatewayConnection {
             }
             depth += 1
         }
+        // NIO's IOError text is "<reason>: <strerror>) (errno: N)"; the errno alone reads better.
+        if let range = detail.range(of: "(errno: "),
+           let errno = Int32(detail[range.upperBound...].prefix(while: \.isNumber)),
+           let text = strerror(errno) {
+            return String(cString: text)
+        }
         return detail
     }
 }

@@ -96,12 +96,12 @@ struct KeyValue: Equatable, Sendable {
 
 /// `-b K=V` (K a u32 key) and `-s K=V` (string key): the entries of a Set or Merge.
 struct EntryOptions: ParsableArguments {
-    @Option(name: [.customShort("b"), .customLong("byte-value")], parsing: .unconditional,
+    @Option(name: [.customShort("b"), .customLong("byte-value")], parsing: .unconditionalSingleValue,
             help: ArgumentHelp("Numeric-key entry K=V (K a u32); repeatable.", valueName: "K=V"),
             transform: EntryOptions.numericEntry)
     var byteValues: [NumericEntry] = []
 
-    @Option(name: [.customShort("s"), .customLong("str")], parsing: .unconditional,
+    @Option(name: [.customShort("s"), .customLong("str")], parsing: .unconditionalSingleValue,
             help: ArgumentHelp("String-key entry K=V; repeatable.", valueName: "K=V"),
             transform: { try KeyValue.parse($0, option: "-s/--str") })
     var strValues: [KeyValue] = []

@@ -191,9 +191,11 @@ enum Render {
             }
         }
         return all.map { row in
-            row.enumerated().map { i, cell in
+            let line = row.enumerated().map { i, cell in
                 i == row.count - 1 ? cell : cell.padding(toLength: widths[i], withPad: " ", startingAt: 0)
             }.joined(separator: "  ")
+            // Empty trailing cells would otherwise leave padding at the end of the line.
+            return String(line.reversed().drop(while: { $0 == " " }).reversed())
         }.joined(separator: "\n") + "\n"
     }
 

@@ -143,6 +143,8 @@ public struct GatewayObjectStore: ObjectStore {
         }
     }
 
+    /// Structured race of the call against the deadline. The group waits for its children, so the
+    /// answer is prompt only if the upstream honours cancellation (gRPC calls and `Task.sleep` do).
     private static func withDeadline<T: Sendable>(_ deadline: ContinuousClock.Instant, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
         if deadline <= ContinuousClock.now { throw OaaSError(.deadlineExceeded, "deadline exceeded before the call was sent") }
         return try await withThrowingTaskGroup(of: T.self) { group in

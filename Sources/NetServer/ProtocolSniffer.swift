@@ -41,6 +41,9 @@ final class ProtocolSniffer: ChannelInboundHandler, RemovableChannelHandler {
             return
         }
         buffered = nil
+        // The handlers just added never saw channelActive (the connection was already up); the
+        // HTTP/2 stream multiplexer only activates streams once it has.
+        context.fireChannelActive()
         context.fireChannelRead(wrapInboundOut(bytes))
         context.fireChannelReadComplete()
         context.pipeline.syncOperations.removeHandler(context: context, promise: nil)

@@ -31,7 +31,7 @@ public final class RoleServer: Service, Sendable {
     private let interceptors: [any ServerInterceptor]
     private let responder: any HTTPResponder<BasicRequestContext>
     private let logger: Logger
-    private let boundPromise: EventLoopPromise<SocketAddress>
+    private let bound: BoundAddress
 
     public init(
         name: String,
@@ -47,12 +47,12 @@ public final class RoleServer: Service, Sendable {
         self.interceptors = interceptors
         self.responder = router.buildResponder()
         self.logger = logger
-        self.boundPromise = MultiThreadedEventLoopGroup.singleton.any().makePromise()
+        self.bound = BoundAddress(eventLoop: MultiThreadedEventLoopGroup.singleton.any())
     }
 
     /// The address the listener bound (resolves once it is listening).
-    public var boundAddress: SocketAddress {
-        get async throws { try await boundPromise.futureResult.get() }
+    public var boundAddress: NIOCore.SocketAddress {
+        get async throws { try await bound.future.get() }
     }
 
     public func run() async throws {
@@ -75,7 +75,7 @@ public final class RoleServer: Service, Sendable {
             eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
             http1: http1,
             http1Connections: continuation,
-            bound: Mutex(boundPromise),
+            bound: bound,
             logger: logger
         )
         var transportConfig = HTTP2ServerTransport.Custom<SharedListenerFactory>.Config.defaults
@@ -96,6 +96,7 @@ public final class RoleServer: Service, Sendable {
         } onGracefulShutdown: {
             server.beginGracefulShutdown()
         }
-        boundPromise.fail(CancellationError())
+        bound.fail(CancellationError())
     }
 }
+

@@ -20,7 +20,7 @@ struct SharedListenerFactory: HTTP2ServerTransport.ListenerFactory {
     let eventLoopGroup: any EventLoopGroup
     let http1: HTTP1Channel
     let http1Connections: AsyncStream<HTTP1Channel.Value>.Continuation
-    let bound: Mutex<EventLoopPromise<SocketAddress>?>
+    let bound: BoundAddress
     let logger: Logger
 
     func makeListeningChannel(
@@ -49,7 +49,9 @@ struct SharedListenerFactory: HTTP2ServerTransport.ListenerFactory {
                                 let configured = connectionConfigurator.configure(channel: context.channel, tls: .none)
                                 configured.whenSuccess { connection in
                                     carrier.eventLoop.execute {
+                                        // The async channel hands reads over on read-complete.
                                         carrier.pipeline.fireChannelRead(connection)
+                                        carrier.pipeline.fireChannelReadComplete()
                                     }
                                 }
                             case .http1:
@@ -64,13 +66,13 @@ struct SharedListenerFactory: HTTP2ServerTransport.ListenerFactory {
                 .get()
         } catch {
             try? await carrier.close()
-            bound.withLock { $0?.fail(error) }
+            bound.fail(error)
             throw error
         }
         // When the listening socket closes (graceful shutdown), the transport's accept loop ends.
         server.closeFuture.whenComplete { _ in carrier.close(promise: nil) }
         if let address = server.localAddress {
-            bound.withLock { $0?.succeed(address) }
+            bound.succeed(address)
         }
         return try await carrier.eventLoop.submit {
             try NIOAsyncChannel<HTTP2ServerTransport.ConnectionConfigurator.ConnectionChannel, Never>(
@@ -88,5 +90,25 @@ struct SharedListenerFactory: HTTP2ServerTransport.ListenerFactory {
         return try await NIOPipeBootstrap(group: eventLoopGroup)
             .takingOwnershipOfDescriptors(input: fds[0], output: fds[1])
             .get()
+    }
+}
+
+/// The address a listener bound, completed exactly once (bound, or failed/stopped).
+final class BoundAddress: Sendable {
+    private let promise: EventLoopPromise<NIOCore.SocketAddress>
+    private let done = Mutex(false)
+
+    init(eventLoop: any EventLoop) {
+        promise = eventLoop.makePromise(of: NIOCore.SocketAddress.self)
+    }
+
+    var future: EventLoopFuture<NIOCore.SocketAddress> { promise.futureResult }
+
+    func succeed(_ address: NIOCore.SocketAddress) {
+        if done.withLock({ let first = !$0; $0 = true; return first }) { promise.succeed(address) }
+    }
+
+    func fail(_ error: any Error) {
+        if done.withLock({ let first = !$0; $0 = true; return first }) { promise.fail(error) }
     }
 }

@@ -143,12 +143,11 @@ struct Launcher {
                 if let address = try? await server.boundAddress {
                     let line = "\(server.name) listening on \(address.ipAddress ?? host):\(address.port ?? 0)"
                     logger.info("\(line)")
-                    if dev != nil { print(line) }
+                    if dev != nil { writeLine(line) }
                 }
             }
             if dev != nil {
-                print("oaas dev ready (data in \(odgmConfig?.dataDir ?? "-"))")
-                fflush(stdout)
+                writeLine("oaas dev ready (data in \(odgmConfig?.dataDir ?? "-"))")
             }
         }
         defer { announcer.cancel() }
@@ -230,4 +229,9 @@ struct UnroutedStore: ObjectStore {
     func listObjects(_ request: Oprc_ListObjectsRequest, context: CallContext) async throws -> [Oprc_ObjectMetaEnvelope] { throw error }
     func stats(context: CallContext) async throws -> Oprc_StatsResponse { throw error }
     func capabilities(context: CallContext) async throws -> Oprc_CapabilitiesResponse { throw error }
+}
+
+/// One line to stdout, unbuffered (scripts and tests wait for these lines).
+func writeLine(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }

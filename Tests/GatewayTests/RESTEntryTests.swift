@@ -74,7 +74,8 @@ struct RESTEntryTests {
         try await harness.run { client in
             let base = Path.object("1")
             for path in ["entries/0", "entries/1", "entries/4294967295", "entries/4294967296", "entries/007", "entries-str/1", "entries/a%2Fb", "entries/Name", "entries/name"] {
-                #expect(try await client.send(.put, "\(base)/\(path)", body: Data(path.utf8)).status == .noContent)
+                let response = try await client.send(.put, "\(base)/\(path)", body: Data(path.utf8))
+                #expect(response.status == .noContent, "\(path)")
             }
         }
         let stored = try #require(await harness.store.objects[FakeObjectStore.Key(cls: "users", partition: 0, id: .numeric(1))])

@@ -23,6 +23,7 @@ struct GatewayHarness: Sendable {
 
     /// Runs `test` against the router; `extra` adds routes after `register`, as the process does.
     func run(
+        _ testing: TestingSetup = .router,
         extra: @Sendable (Router<BasicRequestContext>) -> Void = { _ in },
         _ test: @Sendable (any TestClientProtocol) async throws -> Void
     ) async throws {
@@ -32,7 +33,7 @@ struct GatewayHarness: Sendable {
             .register(on: router)
         extra(router)
         let app = Application(router: router)
-        try await app.test(.router) { client in try await test(client) }
+        try await app.test(testing) { client in try await test(client) }
     }
 }
 
