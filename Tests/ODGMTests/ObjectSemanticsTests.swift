@@ -298,3 +298,14 @@ import Testing
         #expect(throws: ConfigurationError.self) { try CollectionSpec(request, members: [1, 2, 3]) }
     }
 }
+
+@Suite struct ExampleConfigTests {
+    @Test func shippedCollectionExampleIsValid() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let text = try String(contentsOf: root.appendingPathComponent("config/examples/collections.json"), encoding: .utf8)
+        let requests = try CollectionSpec.parseList(text, source: "collections.json")
+        let specs = try requests.map { try CollectionSpec($0, members: [1]) }
+        #expect(specs.map(\.name) == ["users", "sessions"])
+        #expect(specs[1].options.storageBackend == .memory)
+    }
+}
