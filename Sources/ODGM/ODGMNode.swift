@@ -23,21 +23,23 @@ public final class ODGMNode: Sendable {
 
     public let config: ODGMConfig
     let logger: Logger
+    private let storage: StorageRegistry
     private let nodeStore: ObjectDatabases
     private let registryDB: Database
-    private let extraStores = Mutex<[String: ObjectDatabases]>([:])
     private let collections = Mutex<[String: Collection]>([:])
     /// Serializes collection creation so concurrent first writes create a collection once.
     private let creation = Mutex<Void>(())
 
-    public init(config: ODGMConfig, logger: Logger) throws {
+    /// Opens the node's environment through `storage`, which owns it and closes it at shutdown.
+    public init(config: ODGMConfig, storage: StorageRegistry, logger: Logger) throws {
         self.config = config
         self.logger = logger
+        self.storage = storage
         let path = (config.dataDir as NSString).appendingPathComponent("node-\(config.nodeID)")
         try Self.checkWritable(config.dataDir)
-        let environment = try Environment(path: path, options: .init(mapSizeBytes: config.mapSizeMB << 20, maxDatabases: 8))
-        nodeStore = try ObjectDatabases(environment: environment, writer: Writer(environment: environment))
-        registryDB = try environment.openDatabase("collections")
+        let handle = try storage.open(path: path, options: .init(mapSizeBytes: config.mapSizeMB << 20, maxDatabases: 8))
+        nodeStore = try ObjectDatabases(environment: handle.environment, writer: handle.writer)
+        registryDB = try handle.environment.openDatabase("collections")
     }
 
     /// Creates (or re-creates identically) the collections given in the configuration.
@@ -107,21 +109,6 @@ public final class ODGMNode: Sendable {
         }
     }
 
-    /// Stops the writers and closes every environment (graceful shutdown).
-    public func close() {
-        let stores = extraStores.withLock { store in
-            defer { store.removeAll() }
-            return Array(store.values)
-        }
-        for store in stores + [nodeStore] {
-            store.writer.stop()
-            store.environment.close()
-            if store.environment.options.durable == false {
-                try? FileManager.default.removeItem(atPath: store.environment.path)
-            }
-        }
-    }
-
     public var isOpen: Bool { !nodeStore.environment.isClosed }
 
     public var writerStats: Writer.Stats { nodeStore.writer.stats }
@@ -141,13 +128,8 @@ public final class ODGMNode: Sendable {
             durable = false
             try? FileManager.default.removeItem(atPath: path)
         }
-        return try extraStores.withLock { stores in
-            if let existing = stores[path] { return existing }
-            let environment = try Environment(path: path, options: .init(mapSizeBytes: config.mapSizeMB << 20, maxDatabases: 8, durable: durable))
-            let store = try ObjectDatabases(environment: environment, writer: Writer(environment: environment))
-            stores[path] = store
-            return store
-        }
+        let handle = try storage.open(path: path, options: .init(mapSizeBytes: config.mapSizeMB << 20, maxDatabases: 8, durable: durable))
+        return try ObjectDatabases(environment: handle.environment, writer: handle.writer)
     }
 
     private static func checkWritable(_ directory: String) throws {

@@ -1,6 +1,7 @@
 import Logging
 import Prometheus
 import ServiceLifecycle
+import Storage
 
 /// What the roles of one process share: configuration, logger, metrics, storage handles and the
 /// registry of in-process service implementations.
@@ -14,6 +15,8 @@ public actor ServiceContainer {
     public nonisolated let metrics: PrometheusCollectorRegistry
     /// True under `oaas dev`: enables dev-only behaviour such as auto-created collections.
     public nonisolated let devMode: Bool
+    /// Every LMDB environment of the process; closed once all services have stopped.
+    public nonisolated let storage = StorageRegistry()
 
     private var registry: [ObjectIdentifier: any Sendable] = [:]
     private var services: [any Service] = []
@@ -63,8 +66,10 @@ public actor ServiceContainer {
         shutdownHooks.append(hook)
     }
 
-    public func runShutdownHooks() async {
+    /// Runs the shutdown hooks, then closes storage.
+    public func shutdown() async {
         for hook in shutdownHooks.reversed() { await hook() }
         shutdownHooks.removeAll()
+        storage.closeAll()
     }
 }

@@ -79,12 +79,10 @@ struct Launcher {
 
         var servers: [RoleServer] = []
         var services: [any Service] = []
-        var node: ODGMNode?
         do {
             if let odgmConfig {
                 for warning in odgmConfig.warnings { logger.warning("\(warning)") }
-                let odgmNode = try ODGMNode(config: odgmConfig, logger: logger)
-                node = odgmNode
+                let odgmNode = try ODGMNode(config: odgmConfig, storage: container.storage, logger: logger)
                 try odgmNode.start()
                 if dev != nil { try odgmNode.loadStoredCollections() }
                 let objects = ObjectService(node: odgmNode, autoCreate: dev != nil, logger: logger)
@@ -98,6 +96,7 @@ struct Launcher {
                         name: "odgm",
                         configuration: .init(host: host, port: odgmConfig.httpPort, maxMessageBytes: odgmConfig.maxMessageBytes),
                         services: [DataServiceAdapter(store: objects), HealthService(container: container)],
+                        interceptors: [MetricsInterceptor(prefix: "odgm_grpc")],
                         router: router,
                         logger: logger
                     ))
@@ -123,13 +122,14 @@ struct Launcher {
                     name: "gateway",
                     configuration: .init(host: host, port: gatewayConfig.httpPort, maxMessageBytes: gatewayConfig.maxPayloadBytes),
                     services: [DataServiceAdapter(store: store), HealthService(container: container)],
+                    interceptors: [MetricsInterceptor(prefix: "gateway_grpc")],
                     router: router,
                     logger: logger
                 ))
             }
         } catch let error as ConfigurationError {
             for problem in error.problems { FileHandle.standardError.write(Data("oaas: \(problem)\n".utf8)) }
-            node?.close()
+            await container.shutdown()
             throw ExitCode(2)
         }
 
@@ -155,10 +155,10 @@ struct Launcher {
             try await group.run()
         } catch {
             logger.error("stopped: \(error)")
-            node?.close()
+            await container.shutdown()
             throw ExitCode(1)
         }
-        node?.close()
+        await container.shutdown()
         logger.info("stopped")
     }
 }

@@ -242,7 +242,6 @@ import Testing
         let again = try t.reopened()
         let got = try await again.get(single(str: "keep"), context: ctx)
         #expect(text(got.obj.entriesStr["k"]) == "v" && got.objectVersion == 1)
-        again.node.close()
     }
 
     @Test func devModeAutoCreatesOnWritesOnly() async throws {
@@ -254,7 +253,6 @@ import Testing
         #expect(t.node.collection(named: "users")?.spec.partitionCount == 16)
         let again = try t.reopened(autoCreate: true)
         #expect(text(try await again.getValue(keyRequest(str: "user-42", keyStr: "name", cls: "users"), context: ctx).value) == "alice")
-        again.node.close()
     }
 
     @Test func memoryBackendBehavesTheSame() async throws {

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ODGM
+import Storage
 import OaaSCore
 import OaaSProto
 
@@ -9,6 +10,7 @@ final class TestNode: Sendable {
     let node: ODGMNode
     let service: ObjectService
     let path: String
+    let storage: StorageRegistry
 
     init(autoCreate: Bool = false, configure: (inout ODGMConfig) -> Void = { _ in }) throws {
         path = (NSTemporaryDirectory() as NSString).appendingPathComponent("oaas-odgm-\(UUID().uuidString)")
@@ -20,22 +22,23 @@ final class TestNode: Sendable {
         collection.partitionCount = 4
         config.collections = [collection]
         configure(&config)
-        node = try ODGMNode(config: config, logger: Logger(label: "test"))
+        storage = StorageRegistry()
+        node = try ODGMNode(config: config, storage: storage, logger: Logger(label: "test"))
         try node.start()
         service = ObjectService(node: node, autoCreate: autoCreate, logger: Logger(label: "test"))
     }
 
     /// Closes and reopens the same data directory.
     func reopened(autoCreate: Bool = false) throws -> ObjectService {
-        node.close()
-        let again = try ODGMNode(config: node.config, logger: Logger(label: "test"))
+        storage.closeAll()
+        let again = try ODGMNode(config: node.config, storage: storage, logger: Logger(label: "test"))
         try again.start()
         if autoCreate { try again.loadStoredCollections() }
         return ObjectService(node: again, autoCreate: autoCreate, logger: Logger(label: "test"))
     }
 
     deinit {
-        node.close()
+        storage.closeAll()
         try? FileManager.default.removeItem(atPath: path)
     }
 }

@@ -1,0 +1,194 @@
+import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import OaaSProto
+
+/// Starts `oaas serve --role odgm` on a free loopback port with durable LMDB in a temp dir and
+/// drives its DataService over gRPC.
+struct ODGMBench {
+    let binary: String
+    let settings: Settings
+    static let collection = "bench"
+    static let partitions: UInt64 = 16
+
+    typealias DataClient = Oprc_DataService.Client<HTTP2ClientTransport.Posix>
+
+    func run() async throws -> [CaseKey: Measurement] {
+        let directory = try makeTemporaryDirectory("oaas-bench-odgm")
+        defer { removeDirectory(directory) }
+        let dataDirectory = (directory as NSString).appendingPathComponent("data")
+        let port = try freeLoopbackPort()
+        let server = try ChildProcess(
+            name: "oaas",
+            executable: binary,
+            arguments: ["serve", "--role", "odgm"],
+            environment: [
+                "ODGM_HTTP_PORT": String(port),
+                "ODGM_DATA_DIR": dataDirectory,
+                "ODGM_COLLECTION": #"[{"name":"\#(Self.collection)","partition_count":\#(Self.partitions),"shard_type":"none"}]"#,
+            ],
+            logPath: (directory as NSString).appendingPathComponent("oaas.log")
+        )
+        do {
+            try await waitUntilHealthy(server, port: port)
+            progress("oaas serve --role odgm ready on 127.0.0.1:\(port) (pid \(server.pid))")
+            let results = try await withClients(port: port, count: settings.connections) { clients in
+                try await runCases(clients: clients, server: server, dataDirectory: dataDirectory)
+            }
+            if let note = await server.stop() { printError("warning: \(note)") }
+            return results
+        } catch {
+            let log = server.logTail()
+            await server.stop(grace: .seconds(5))
+            throw BenchError("\(error)\n--- end of oaas output ---\n\(log)")
+        }
+    }
+
+    private func waitUntilHealthy(_ server: ChildProcess, port: Int) async throws {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            if !server.isRunning {
+                throw BenchError("oaas exited with status \(server.exitStatus) before it was healthy")
+            }
+            if healthzIsOK(port: port) { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw BenchError("oaas did not answer GET /healthz with 200 within 30 s")
+    }
+
+    /// Runs `body` with `count` gRPC clients, one HTTP/2 connection each, and shuts them down after.
+    private func withClients<T: Sendable>(port: Int, count: Int, _ body: @Sendable ([DataClient]) async throws -> T) async throws -> T {
+        var clients: [GRPCClient<HTTP2ClientTransport.Posix>] = []
+        for _ in 0..<count {
+            let transport = try HTTP2ClientTransport.Posix(
+                target: .ipv4(address: "127.0.0.1", port: port),
+                transportSecurity: .plaintext
+            )
+            clients.append(GRPCClient(transport: transport))
+        }
+        let connections = clients
+        return try await withThrowingTaskGroup(of: Void.self, returning: T.self) { group in
+            for client in connections {
+                group.addTask { try await client.runConnections() }
+            }
+            let outcome: Result<T, any Error>
+            do {
+                outcome = .success(try await body(connections.map { DataClient(wrapping: $0) }))
+            } catch {
+                outcome = .failure(error)
+            }
+            for client in connections { client.beginGracefulShutdown() }
+            try await group.waitForAll()
+            return try outcome.get()
+        }
+    }
+
+    private func runCases(clients: [DataClient], server: ChildProcess, dataDirectory: String) async throws -> [CaseKey: Measurement] {
+        let requests = Requests(valueSize: settings.valueSize, keyspace: settings.keyspace)
+        try await prepopulate(clients: clients, requests: requests)
+        progress("created \(settings.keyspace) objects")
+
+        var results: [CaseKey: Measurement] = [:]
+        for operation in Operation.allCases {
+            for concurrency in settings.concurrencies {
+                // One connection for a single caller; otherwise callers are spread over all of them.
+                let used = concurrency == 1 ? [clients[0]] : clients
+                let label = "ours \(operation.rawValue) @\(concurrency)"
+                let serverBefore = server.cpuSeconds()
+                let clientBefore = processCPUSeconds(pid: getpid())
+                let commitsBefore = operation.baseline == .write ? LMDBCommits.committed(under: dataDirectory) : nil
+                var measurement = try await Load.run(label, concurrency: concurrency, warmup: settings.warmup, duration: settings.duration) { worker, sequence in
+                    let client = used[worker % used.count]
+                    let id = pickKey(worker: worker, sequence: sequence, keyspace: requests.keyspace)
+                    try await requests.call(operation, client: client, id: id, sequence: sequence)
+                }
+                let calls = Double(max(measurement.completed, 1))
+                if let before = serverBefore, let after = server.cpuSeconds() { measurement.serverCPUPerOp = (after - before) / calls }
+                if let before = clientBefore, let after = processCPUSeconds(pid: getpid()) { measurement.clientCPUPerOp = (after - before) / calls }
+                if let before = commitsBefore, let after = LMDBCommits.committed(under: dataDirectory), after > before {
+                    measurement.averageBatch = Double(measurement.completed) / Double(after - before)
+                }
+                results[CaseKey(operation: operation, concurrency: concurrency)] = measurement
+                progress("\(label): \(Format.ops(measurement.opsPerSecond)) ops/s")
+            }
+        }
+        return results
+    }
+
+    /// Creates every object of the keyspace so reads always hit, 64 callers at a time.
+    private func prepopulate(clients: [DataClient], requests: Requests) async throws {
+        let callers = 64
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for caller in 0..<callers {
+                group.addTask {
+                    let client = clients[caller % clients.count]
+                    for id in stride(from: caller, to: requests.keyspace, by: callers) {
+                        do {
+                            try await requests.call(.set, client: client, id: UInt64(id), sequence: 0)
+                        } catch {
+                            throw BenchError("creating object \(id) failed: \(error)")
+                        }
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+    }
+}
+
+/// Builds the four request kinds; every call is bounded by a deadline so the run always ends.
+struct Requests: Sendable {
+    let value: Oprc_ValData
+    let keyspace: Int
+    let options: CallOptions
+
+    init(valueSize: Int, keyspace: Int) {
+        var value = Oprc_ValData()
+        value.data = Data(repeating: UInt8(ascii: "v"), count: valueSize)
+        self.value = value
+        self.keyspace = keyspace
+        var options = CallOptions.defaults
+        options.timeout = .seconds(10)
+        self.options = options
+    }
+
+    func call(_ operation: Operation, client: ODGMBench.DataClient, id: UInt64, sequence: UInt64) async throws {
+        let partition = UInt32(id % ODGMBench.partitions)
+        switch operation {
+        case .set:
+            var request = Oprc_SetObjectRequest()
+            request.clsID = ODGMBench.collection
+            request.partitionID = Int32(partition)
+            request.objectID = id
+            request.object.entries = [1: value, 2: value]
+            _ = try await client.set(request, options: options)
+        case .get:
+            var request = Oprc_SingleObjectRequest()
+            request.clsID = ODGMBench.collection
+            request.partitionID = partition
+            request.objectID = id
+            let response = try await client.get(request, options: options)
+            guard response.obj.entries.count == 2 else {
+                throw BenchError("Get of object \(id) returned \(response.obj.entries.count) entries, expected 2")
+            }
+        case .setValue:
+            var request = Oprc_SetKeyRequest()
+            request.clsID = ODGMBench.collection
+            request.partitionID = Int32(partition)
+            request.objectID = id
+            request.key = 1 + UInt32(sequence & 1)
+            request.value = value
+            _ = try await client.setValue(request, options: options)
+        case .getValue:
+            var request = Oprc_SingleKeyRequest()
+            request.clsID = ODGMBench.collection
+            request.partitionID = partition
+            request.objectID = id
+            request.key = 1 + UInt32(sequence & 1)
+            let response = try await client.getValue(request, options: options)
+            guard response.value.data.count == value.data.count else {
+                throw BenchError("GetValue of object \(id) returned \(response.value.data.count) bytes, expected \(value.data.count)")
+            }
+        }
+    }
+}
