@@ -29,8 +29,11 @@ run: deps
 	$(SWIFT) build --product oaas
 	$$($(SWIFT) build --show-bin-path)/oaas dev
 
+# Builds the binary and the test bundle by product: `--build-tests` would also compile the C++
+# protoc that a dependency's build plugin carries, which nothing here uses.
 test: deps
-	$(SWIFT) build --build-tests
+	$(SWIFT) build --product oaas
+	$(SWIFT) build --product oaasPackageTests
 	OAAS_BIN=$$($(SWIFT) build --show-bin-path)/oaas $(SWIFT) test --skip-build
 
 bench: deps

@@ -157,3 +157,20 @@ import Testing
         #expect(code != 0)
     }
 }
+
+@Suite struct CommandLineTests {
+    @Test func helpExistsOnEveryCommand() throws {
+        for command in [[], ["serve"], ["dev"], ["object"], ["object", "setstr"], ["capabilities"], ["stats"], ["context", "set"]] {
+            let (code, stdout, _) = try runCLI(command + ["--help"])
+            #expect(code == 0, "\(command)")
+            #expect(stdout.contains("USAGE"), "\(command)")
+        }
+    }
+
+    @Test func usageErrorsExitTwo() throws {
+        #expect(try runCLI(["object", "setstr", "--cls-id", "users"]).0 == 2)
+        #expect(try runCLI(["object", "set", "-c", "users", "0", "1", "-b", "notanumber=x"]).0 == 2)
+        #expect(try runCLI(["serve", "--role", "nonsense"]).0 == 2)
+        #expect(try runCLI(["object", "get", "-z", "tcp/1.2.3.4:7447"]).0 == 2)
+    }
+}
