@@ -4,7 +4,7 @@ SWIFT ?= swift
 APT_PACKAGES := liblmdb-dev libnghttp2-dev libssl-dev protobuf-compiler pkg-config redis-server redis-tools
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PROTO_BUILD := .build-proto
-PROTO_SRC := proto/oprc-data.proto proto/oprc-invoke.proto proto/health.proto
+PROTO_SRC := $(wildcard proto/*.proto)
 PROTO_OUT := Sources/OaaSProto/Generated
 
 .PHONY: deps build release run test bench proto clean
