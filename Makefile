@@ -36,8 +36,10 @@ test: deps
 	$(SWIFT) build --product oaasPackageTests
 	OAAS_BIN=$$($(SWIFT) build --show-bin-path)/oaas $(SWIFT) test --skip-build
 
+# One product per invocation: `swift build` only builds the last of several --product flags.
 bench: deps
-	$(SWIFT) build -c release --product oaas --product oaas-bench
+	$(SWIFT) build -c release --product oaas
+	$(SWIFT) build -c release --product oaas-bench
 	$$($(SWIFT) build -c release --show-bin-path)/oaas-bench --oaas $$($(SWIFT) build -c release --show-bin-path)/oaas
 
 # Regenerates the committed protobuf/gRPC code. The plugins are built in a throwaway package.

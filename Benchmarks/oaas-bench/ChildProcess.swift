@@ -1,48 +1,81 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// A process the benchmark started (oaas, redis-server, redis-benchmark). Output goes to a file,
-/// never a pipe, so a chatty child can't block on a full pipe while we poll it.
-final class ChildProcess: @unchecked Sendable {
+/// A process the benchmark started (oaas, redis-server, redis-benchmark).
+///
+/// Spawned with posix_spawn rather than Foundation's `Process`: a child inherits the signal mask
+/// of the thread that spawns it, and Swift's concurrency threads block every signal, so a child
+/// started from async code ignored SIGTERM (redis-server never shut down). Here the child gets
+/// an empty mask and default handlers, as if started from a shell. Output goes to a file, never
+/// a pipe, so a chatty child can't block on a full pipe while we poll it.
+final class ChildProcess: Sendable {
     let name: String
     let logPath: String
-    private let process = Process()
-    private let log: FileHandle
+    let pid: pid_t
+    /// The exit status once reaped (128 + signal when killed by one).
+    private let exit = Mutex<Int32?>(nil)
 
     init(name: String, executable: String, arguments: [String], environment: [String: String] = [:], logPath: String) throws {
         self.name = name
         self.logPath = logPath
-        guard FileManager.default.createFile(atPath: logPath, contents: nil),
-              let handle = FileHandle(forWritingAtPath: logPath) else {
-            throw BenchError("cannot create log file \(logPath)")
-        }
-        log = handle
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         for (key, value) in environment { env[key] = value }
-        process.environment = env
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = handle
-        process.standardError = handle
-        do {
-            try process.run()
-        } catch {
-            try? handle.close()
-            throw BenchError("cannot start \(name) (\(executable)): \(error)")
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var none = sigset_t()
+        sigemptyset(&none)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        var all = sigset_t()
+        sigfillset(&all)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
+        let argv = ([executable] + arguments).map { strdup($0) }
+        let envp = env.map { strdup("\($0.key)=\($0.value)") }
+        defer { (argv + envp).forEach { free($0) } }
+        var child = pid_t()
+        let rc = posix_spawn(&child, executable, &actions, &attributes, argv + [nil], envp + [nil])
+        guard rc == 0 else {
+            throw BenchError("cannot start \(name) (\(executable)): \(String(cString: strerror(rc)))")
         }
+        pid = child
     }
 
-    var pid: Int32 { process.processIdentifier }
-    var isRunning: Bool { process.isRunning }
-    var exitStatus: Int32 { process.terminationStatus }
+    var isRunning: Bool { reap() == nil }
+
+    /// The exit status, or -1 while running.
+    var exitStatus: Int32 { reap() ?? -1 }
+
+    /// Collects the child's status without blocking; nil while it runs.
+    private func reap() -> Int32? {
+        exit.withLock { exit in
+            if let exit { return exit }
+            var status: Int32 = 0
+            let result = waitpid(pid, &status, WNOHANG)
+            if result == 0 { return nil }
+            // Decodes the wait status by hand (the W* macros are not imported into Swift).
+            let signal = status & 0x7F
+            exit = result < 0 ? -1 : (signal == 0 ? (status >> 8) & 0xFF : 128 + signal)
+            return exit
+        }
+    }
 
     /// Waits for the process to exit by itself; false on timeout.
     func waitForExit(timeout: Duration) async -> Bool {
         let deadline = ContinuousClock.now + timeout
-        while process.isRunning {
+        while isRunning {
             if ContinuousClock.now >= deadline { return false }
             try? await Task.sleep(for: .milliseconds(10))
         }
@@ -52,8 +85,7 @@ final class ChildProcess: @unchecked Sendable {
     /// SIGTERM, then SIGKILL if it has not exited after `grace`. Returns a note when it had to be killed.
     @discardableResult
     func stop(grace: Duration = .seconds(10)) async -> String? {
-        defer { try? log.close() }
-        guard process.isRunning else { return nil }
+        guard isRunning else { return nil }
         kill(pid, SIGTERM)
         if await waitForExit(timeout: grace) { return nil }
         kill(pid, SIGKILL)

@@ -100,7 +100,7 @@ struct ODGMBench {
                 var measurement = try await Load.run(label, concurrency: concurrency, warmup: settings.warmup, duration: settings.duration) { worker, sequence in
                     let client = used[worker % used.count]
                     let id = pickKey(worker: worker, sequence: sequence, keyspace: requests.keyspace)
-                    try await requests.call(operation, client: client, id: id, sequence: sequence)
+                    try await requests.call(operation, client: client, index: id, sequence: sequence)
                 }
                 let calls = Double(max(measurement.completed, 1))
                 if let before = serverBefore, let after = server.cpuSeconds() { measurement.serverCPUPerOp = (after - before) / calls }
@@ -124,7 +124,7 @@ struct ODGMBench {
                     let client = clients[caller % clients.count]
                     for id in stride(from: caller, to: requests.keyspace, by: callers) {
                         do {
-                            try await requests.call(.set, client: client, id: UInt64(id), sequence: 0)
+                            try await requests.call(.set, client: client, index: UInt64(id), sequence: 0)
                         } catch {
                             throw BenchError("creating object \(id) failed: \(error)")
                         }
@@ -152,7 +152,9 @@ struct Requests: Sendable {
         self.options = options
     }
 
-    func call(_ operation: Operation, client: ODGMBench.DataClient, id: UInt64, sequence: UInt64) async throws {
+    /// `index` is in 0..<keyspace; object ids start at 1 because 0 means "unset" on the wire.
+    func call(_ operation: Operation, client: ODGMBench.DataClient, index: UInt64, sequence: UInt64) async throws {
+        let id = index + 1
         let partition = UInt32(id % ODGMBench.partitions)
         switch operation {
         case .set:
