@@ -197,7 +197,7 @@ public final class LocalShard: ObjectShard {
                 if !existed { count += 1 }
             }
             let storedEvent = meta?.live == true ? meta?.event : nil
-            return (count, event ?? storedEvent, changes, true)
+            return (count, event ?? storedEvent, changes)
         }
     }
 
@@ -224,8 +224,7 @@ public final class LocalShard: ObjectShard {
                 for (key, trigger) in event.dataTrigger { merged.dataTrigger[key] = trigger }
                 for (key, trigger) in event.dataTriggerStr { merged.dataTriggerStr[key] = trigger }
             }
-            let isEmptyEvent = merged.funcTrigger.isEmpty && merged.dataTrigger.isEmpty && merged.dataTriggerStr.isEmpty
-            let newMeta = ObjectMeta(version: (meta?.version ?? 0) + 1, live: true, entryCount: count, event: isEmptyEvent ? nil : merged)
+            let newMeta = ObjectMeta(version: (meta?.version ?? 0) + 1, live: true, entryCount: count, event: merged.isEmpty ? nil : merged)
             try self.storeMeta(txn, prefix, newMeta, wasLive: live)
             let object = try self.buildObject(txn, id: id, prefix: prefix, meta: newMeta)
             return (MutationResult(version: newMeta.version, mutated: true, objectCreated: !live, objectDeleted: false, changes: changes), object)
@@ -255,7 +254,7 @@ public final class LocalShard: ObjectShard {
             var count = live ? meta?.entryCount ?? 0 : 0
             let existed = try self.put(txn, prefix, key, value)
             if !existed { count += 1 }
-            return (count, live ? meta?.event : nil, [EntryChange(key: key, action: existed ? .update : .create, value: value)], true)
+            return (count, live ? meta?.event : nil, [EntryChange(key: key, action: existed ? .update : .create, value: value)])
         }
     }
 
@@ -311,21 +310,20 @@ public final class LocalShard: ObjectShard {
 
     // MARK: Helpers
 
-    /// A write that always steps the version: `body` returns the new entry count, trigger config,
-    /// changes and liveness; the metadata record and counters are written here.
+    /// A write that always steps the version and leaves the object live: `body` returns the new
+    /// entry count, trigger config and changes; the metadata record and counters are written here.
     private func mutate(
         _ id: ObjectID,
-        _ body: @escaping @Sendable (WriteTransaction, [UInt8], ObjectMeta?) throws -> (UInt64, Oprc_ObjectEvent?, [EntryChange], Bool)
+        _ body: @escaping @Sendable (WriteTransaction, [UInt8], ObjectMeta?) throws -> (UInt64, Oprc_ObjectEvent?, [EntryChange])
     ) async throws -> MutationResult {
         let prefix = objectPrefix(id)
         return try await dbs.writer.write { [self] txn in
             let meta = try self.loadMeta(txn, prefix)
             let wasLive = meta?.live == true
-            let (count, event, changes, live) = try body(txn, prefix, meta)
-            let isEmptyEvent = event.map { $0.funcTrigger.isEmpty && $0.dataTrigger.isEmpty && $0.dataTriggerStr.isEmpty } ?? true
-            let newMeta = ObjectMeta(version: (meta?.version ?? 0) + 1, live: live, entryCount: count, event: isEmptyEvent ? nil : event)
+            let (count, event, changes) = try body(txn, prefix, meta)
+            let newMeta = ObjectMeta(version: (meta?.version ?? 0) + 1, live: true, entryCount: count, event: event?.isEmpty == false ? event : nil)
             try self.storeMeta(txn, prefix, newMeta, wasLive: wasLive)
-            return MutationResult(version: newMeta.version, mutated: true, objectCreated: !wasLive && live, objectDeleted: false, changes: changes)
+            return MutationResult(version: newMeta.version, mutated: true, objectCreated: !wasLive, objectDeleted: false, changes: changes)
         }
     }
 
@@ -406,4 +404,9 @@ public final class LocalShard: ObjectShard {
         case (.string(let x), .string(let y)): Array(x.utf8).lexicographicallyPrecedes(Array(y.utf8))
         }
     }
+}
+
+extension Oprc_ObjectEvent {
+    /// A config without triggers is stored as no config at all.
+    var isEmpty: Bool { funcTrigger.isEmpty && dataTrigger.isEmpty && dataTriggerStr.isEmpty }
 }

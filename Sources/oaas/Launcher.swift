@@ -107,7 +107,7 @@ struct Launcher {
                 if let local = await container.resolve((any ObjectStore).self) {
                     upstream = local
                 } else if let url = gatewayConfig.defaultODGMURL {
-                    let client = try RemoteClient(url: url, variable: "DEFAULT_ODGM_URL", maxMessageBytes: gatewayConfig.maxPayloadBytes * 4)
+                    let client = try RemoteClient(url: url, variable: "DEFAULT_ODGM_URL")
                     services.append(client)
                     upstream = RemoteObjectStore(client: client.client)
                 } else {
@@ -167,7 +167,7 @@ struct Launcher {
 struct RemoteClient: Service {
     let client: GRPCClient<HTTP2ClientTransport.Posix>
 
-    init(url: String, variable: String, maxMessageBytes: Int) throws {
+    init(url: String, variable: String) throws {
         guard let target = GRPCTarget(url: url) else {
             throw ConfigurationError("\(variable): '\(url)' is not an http://host:port URL")
         }
