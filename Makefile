@@ -1,7 +1,7 @@
 # Every target installs what it needs first, so `make run` and `make test` work on a fresh Debian machine.
 SHELL := /bin/bash
 SWIFT ?= swift
-APT_PACKAGES := liblmdb-dev libnghttp2-dev libssl-dev protobuf-compiler pkg-config redis-server redis-tools
+APT_PACKAGES := liblmdb-dev libnghttp2-dev libssl-dev protobuf-compiler pkg-config redis-server redis-tools etcd-server
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PROTO_BUILD := .build-proto
 PROTO_SRC := $(wildcard proto/*.proto)

@@ -110,7 +110,13 @@ let package = Package(
         ),
         .target(
             name: "PM",
-            dependencies: ["OaaSCore", "Storage"],
+            dependencies: [
+                "OaaSCore", "Storage",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -182,10 +188,19 @@ let package = Package(
             dependencies: [
                 "Kube", "KubeTestServer",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "PMTests", dependencies: ["PM", "Storage"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "PMTests",
+            dependencies: [
+                "PM", "Storage", "OaaSCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "StorageTests", dependencies: ["Storage"], swiftSettings: swiftSettings),
         .testTarget(name: "ODGMTests", dependencies: ["ODGM", "OaaSCore", "OaaSProto", "Storage"], swiftSettings: swiftSettings),
         .testTarget(

@@ -6,9 +6,10 @@ import NIOCore
 /// An in-memory Kubernetes API server over plain HTTP/1.1 for tests (what it covers: `COVERAGE.md`).
 ///
 /// ```swift
-/// let server = try await KubeTestServer.start()
-/// try server.writeKubeconfig(to: "/tmp/kubeconfig")   // for a child process
-/// defer-like: await server.shutdown()
+/// let server = try await KubeTestServer.start(port: 0)
+/// try server.writeKubeconfig(to: path)          // KUBECONFIG for a child `oaas serve --role crm`
+/// …
+/// await server.shutdown()
 /// ```
 /// or scoped: `try await KubeTestServer.withRunning { server in … }`.
 public final class KubeTestServer: Sendable {
@@ -122,6 +123,11 @@ public final class KubeTestServer: Sendable {
         }
         return KubeTestServer(configuration: configuration, port: port, store: store, serverTask: serverTask,
                               collectorTask: collectorTask)
+    }
+
+    /// `start` with the default configuration on `port` (0: a free port).
+    public static func start(port: Int) async throws -> KubeTestServer {
+        try await start(Configuration(port: port))
     }
 
     /// Runs `body` with a started server and always shuts it down afterwards.

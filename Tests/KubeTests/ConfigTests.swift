@@ -124,8 +124,11 @@ struct ConfigTests {
 
             // Without KUBECONFIG: $HOME/.kube/config.
             try FileManager.default.createDirectory(atPath: directory + "/.kube", withIntermediateDirectories: true)
-            try FileManager.default.copyItem(atPath: directory + "/config", toPath: directory + "/.kube/config")
-            try write("file-token", to: directory + "/.kube/token")
+            try write("""
+                current-context: c
+                clusters: [{name: k, cluster: {server: "http://127.0.0.1:8001"}}]
+                contexts: [{name: c, context: {cluster: k, namespace: ns}}]
+                """, to: directory + "/.kube/config")
             let fromHome = try KubeConfig.load(environment: ["HOME": directory])
             #expect(fromHome.namespace == "ns")
         }

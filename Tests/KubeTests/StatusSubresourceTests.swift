@@ -117,4 +117,57 @@ struct StatusSubresourceTests {
             #expect(patched.generation == 2)
         }
     }
+
+    @Test func crdFromAYAMLFileDrivesApplyListSemantics() async throws {
+        try await withTemporaryDirectory { directory in
+            try write("""
+                # comment before the first document
+                ---
+                apiVersion: apiextensions.k8s.io/v1
+                kind: CustomResourceDefinition
+                metadata:
+                  name: classruntimes.oaas.io
+                spec:
+                  group: oaas.io
+                  scope: Namespaced
+                  names: {kind: ClassRuntime, plural: classruntimes, singular: classruntime, shortNames: [crt]}
+                  versions:
+                  - name: v1alpha1
+                    served: true
+                    storage: true
+                    subresources: {status: {}}
+                    schema:
+                      openAPIV3Schema:
+                        type: object
+                        properties:
+                          spec:
+                            type: object
+                            properties:
+                              addons: {type: array, items: {type: string}}
+                              functions:
+                                type: array
+                                x-kubernetes-list-type: map
+                                x-kubernetes-list-map-keys: [function_key]
+                                items: {type: object, x-kubernetes-preserve-unknown-fields: true}
+                """, to: directory + "/crd.yaml")
+            try await withKube { server, client in
+                try server.registerCRDs(file: directory + "/crd.yaml")
+                try await client.apply(.classRuntimes, .make(.classRuntimes, "cr", spec: [
+                    "addons": ["odgm"], "functions": [["function_key": "a", "image": "x:1"]],
+                ]), fieldManager: "oprc-crm")
+                // Map-list elements merge by key across managers...
+                let merged = try await client.apply(.classRuntimes, .make(.classRuntimes, "cr", spec: [
+                    "functions": [["function_key": "a", "replicas": 2], ["function_key": "b", "image": "y:1"]],
+                ]), fieldManager: "other", force: false)
+                let functions = merged.value(at: "spec", "functions")?.arrayValue ?? []
+                #expect(functions.count == 2)
+                #expect(functions.first?["image"] == "x:1" && functions.first?["replicas"] == 2)
+                // ...while a list without a list type is atomic: a different value conflicts.
+                await expectKubeError(409) {
+                    try await client.apply(.classRuntimes, .make(.classRuntimes, "cr", spec: ["addons": []]),
+                                           fieldManager: "other", force: false)
+                }
+            }
+        }
+    }
 }

@@ -3,9 +3,12 @@ import PM
 import Storage
 import Testing
 
-/// Both backends, one suite: the same semantics are required of each (control-plane spec §6).
+/// Every backend, one suite: the same semantics are required of each (control-plane spec §6).
 enum Backend: String, CaseIterable, Sendable {
-    case memory, lmdb
+    case memory, lmdb, etcd
+
+    /// The etcd cases need the `etcd` binary; without it they are left out and `EtcdKVStoreTests` reports the skip.
+    static let available = allCases.filter { $0 != .etcd || EtcdTestServer.isInstalled }
 }
 
 final class StoreUnderTest: @unchecked Sendable {
@@ -13,7 +16,7 @@ final class StoreUnderTest: @unchecked Sendable {
     private let registry = StorageRegistry()
     private let path: String?
 
-    init(_ backend: Backend, path existing: String? = nil) throws {
+    init(_ backend: Backend, path existing: String? = nil) async throws {
         switch backend {
         case .memory:
             store = MemoryKVStore()
@@ -22,13 +25,18 @@ final class StoreUnderTest: @unchecked Sendable {
             let dir = existing ?? (NSTemporaryDirectory() as NSString).appendingPathComponent("oaas-pm-\(UUID().uuidString)")
             store = try LMDBKVStore(handle: registry.open(path: dir, options: .init(mapSizeBytes: 64 << 20)))
             path = dir
+        case .etcd:
+            // The shared server; a fresh prefix keeps each test's keys apart.
+            let server = try await EtcdTestServer.shared.value
+            store = try EtcdKVStore(config: server.config(prefix: "/oaas-test/\(UUID().uuidString)"))
+            path = nil
         }
     }
 
     /// Closes the LMDB store and opens the same directory again.
-    func reopened() throws -> StoreUnderTest {
+    func reopened() async throws -> StoreUnderTest {
         registry.closeAll()
-        return try StoreUnderTest(.lmdb, path: path)
+        return try await StoreUnderTest(.lmdb, path: path)
     }
 
     deinit {
@@ -39,9 +47,9 @@ final class StoreUnderTest: @unchecked Sendable {
 private func data(_ text: String) -> Data { Data(text.utf8) }
 
 @Suite struct KVStoreTests {
-    @Test(arguments: Backend.allCases)
+    @Test(arguments: Backend.available)
     func putGetListInKeyOrder(_ backend: Backend) async throws {
-        let t = try StoreUnderTest(backend)
+        let t = try await StoreUnderTest(backend)
         defer { withExtendedLifetime(t) {} }
         let s = t.store
         for name in ["b", "a", "c", "a/x"] {
@@ -56,9 +64,9 @@ private func data(_ text: String) -> Data { Data(text.utf8) }
         #expect(try await s.get("packages/zz") == nil)
     }
 
-    @Test(arguments: Backend.allCases)
+    @Test(arguments: Backend.available)
     func revisionsAdvanceAndGuardWrites(_ backend: Backend) async throws {
-        let t = try StoreUnderTest(backend)
+        let t = try await StoreUnderTest(backend)
         defer { withExtendedLifetime(t) {} }
         let s = t.store
         let first = try await s.commit([.put("k", data("1"))], if: [.absent("k")])
@@ -71,9 +79,9 @@ private func data(_ text: String) -> Data { Data(text.utf8) }
         await #expect(throws: KVStoreError.conflict("missing")) { try await s.commit([.delete("missing")], if: [.revision("missing", 1)]) }
     }
 
-    @Test(arguments: Backend.allCases)
+    @Test(arguments: Backend.available)
     func multiKeyCommitsAreAtomic(_ backend: Backend) async throws {
-        let t = try StoreUnderTest(backend)
+        let t = try await StoreUnderTest(backend)
         defer { withExtendedLifetime(t) {} }
         let s = t.store
         try await s.commit([.put("deployments/d1", data("x"))], if: [])
@@ -89,9 +97,9 @@ private func data(_ text: String) -> Data { Data(text.utf8) }
         #expect(try await s.get("deployments/d1") != nil)
     }
 
-    @Test(arguments: Backend.allCases)
+    @Test(arguments: Backend.available)
     func concurrentCreatesHaveOneWinner(_ backend: Backend) async throws {
-        let t = try StoreUnderTest(backend)
+        let t = try await StoreUnderTest(backend)
         defer { withExtendedLifetime(t) {} }
         let s = t.store
         let wins = await withTaskGroup(of: Bool.self) { group in
@@ -105,10 +113,61 @@ private func data(_ text: String) -> Data { Data(text.utf8) }
         #expect(wins == 1)
     }
 
+    /// Operations of one commit apply in order, also where they touch the same keys (etcd refuses such a txn
+    /// as sent, so its backend has to fold them).
+    @Test(arguments: Backend.available)
+    func operationsApplyInOrder(_ backend: Backend) async throws {
+        let t = try await StoreUnderTest(backend)
+        defer { withExtendedLifetime(t) {} }
+        let s = t.store
+        try await s.commit([.put("a/1", data("1")), .put("a/2", data("2")), .put("a/20", data("20"))], if: [])
+        try await s.commit([.deletePrefix("a/"), .put("a/2", data("new")), .put("a/3", data("3"))], if: [])
+        #expect(try await s.list(prefix: "a/", after: nil, limit: nil).map(\.key) == ["a/2", "a/3"])
+        #expect(try await s.get("a/2")?.value == data("new"))
+        try await s.commit([.put("b", data("x")), .delete("b"), .put("c", data("1")), .put("c", data("2"))], if: [])
+        #expect(try await s.get("b") == nil)
+        #expect(try await s.get("c")?.value == data("2"))
+        try await s.commit([.delete("a/3"), .put("a/3", data("again")), .put("a/4", data("4")), .deletePrefix("a/4")], if: [])
+        #expect(try await s.list(prefix: "a/", after: nil, limit: nil).map(\.value) == [data("new"), data("again")])
+    }
+
+    @Test(arguments: Backend.available)
+    func pagingAndEmptyValues(_ backend: Backend) async throws {
+        let t = try await StoreUnderTest(backend)
+        defer { withExtendedLifetime(t) {} }
+        let s = t.store
+        try await s.commit(["p/a", "p/b", "p/c", "p/d", "q/a"].map { .put($0, Data()) }, if: [])
+        #expect(try await s.get("p/a")?.value == Data())
+        #expect(try await s.list(prefix: "p/", after: "p/b0", limit: 1).map(\.key) == ["p/c"])
+        #expect(try await s.list(prefix: "p/", after: "a", limit: 2).map(\.key) == ["p/a", "p/b"])
+        #expect(try await s.list(prefix: "p/", after: "p/d", limit: nil).isEmpty)
+        #expect(try await s.list(prefix: "p/", after: "z", limit: nil).isEmpty)
+        #expect(try await s.list(prefix: "p/", after: nil, limit: 0).isEmpty)
+    }
+
+    @Test(arguments: Backend.available)
+    func conflictNamesTheFailingGuard(_ backend: Backend) async throws {
+        let t = try await StoreUnderTest(backend)
+        defer { withExtendedLifetime(t) {} }
+        let s = t.store
+        let first = try await s.commit([.put("k", data("1"))], if: [])
+        try await s.commit([.put("k", data("2"))], if: [])
+        await #expect(throws: KVStoreError.conflict("k")) {
+            try await s.commit([.put("n", data(""))], if: [.absent("n"), .revision("k", first)])
+        }
+        await #expect(throws: KVStoreError.conflict("k")) {
+            try await s.commit([.put("n", data(""))], if: [.absent("n"), .absent("k")])
+        }
+        await #expect(throws: KVStoreError.conflict("n")) {
+            try await s.commit([.put("n", data(""))], if: [.revision("n", 0)])
+        }
+        #expect(try await s.get("n") == nil)
+    }
+
     @Test func lmdbKeepsDataAcrossRestart() async throws {
-        let first = try StoreUnderTest(.lmdb)
+        let first = try await StoreUnderTest(.lmdb)
         let revision = try await first.store.commit([.put("packages/keep", data("v"))], if: [])
-        let second = try first.reopened()
+        let second = try await first.reopened()
         let item = try await second.store.get("packages/keep")
         #expect(item?.value == data("v") && item?.revision == revision)
         let next = try await second.store.commit([.put("packages/other", data("w"))], if: [])

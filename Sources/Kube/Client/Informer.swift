@@ -75,6 +75,8 @@ public struct InformerStream: AsyncSequence, Sendable {
         var pendingIndex = 0
         var resourceVersion: String?
         var watch: WatchStream.Iterator?
+        var watchOpened = ContinuousClock.now
+        var watchDelivered = false
         var failures = 0
 
         init(stream: InformerStream) {
@@ -93,6 +95,13 @@ public struct InformerStream: AsyncSequence, Sendable {
                 do {
                     if resourceVersion == nil {
                         try await relist()
+                        // Start watching before handing out the snapshot, as informers do: events that happen
+                        // while the consumer digests it queue up in the stream instead of aging in the history.
+                        do {
+                            try await openWatch()
+                        } catch {
+                            watch = nil
+                        }
                     } else if watch == nil {
                         try await openWatch()
                     } else if let event = try await nextWatchEvent() {
@@ -122,7 +131,11 @@ public struct InformerStream: AsyncSequence, Sendable {
                 let key = Self.key(object)
                 fresh[key] = object
                 if let old = known[key] {
-                    if old.resourceVersion != object.resourceVersion || old.uid != object.uid {
+                    if old.uid != object.uid {
+                        // Deleted and recreated while we were away: two different objects.
+                        pending.append(.deleted(old))
+                        pending.append(.added(object))
+                    } else if old.resourceVersion != object.resourceVersion {
                         pending.append(.modified(object))
                     }
                 } else {
@@ -145,6 +158,8 @@ public struct InformerStream: AsyncSequence, Sendable {
             do {
                 watch = try await stream.client.watch(stream.resource, namespace: stream.namespace, options: options)
                     .makeAsyncIterator()
+                watchOpened = ContinuousClock.now
+                watchDelivered = false
             } catch let error as KubeError where error.isGone {
                 resourceVersion = nil
             }
@@ -157,11 +172,16 @@ public struct InformerStream: AsyncSequence, Sendable {
             guard var iterator = watch else { return nil }
             watch = nil
             guard let event = try await iterator.next() else {
+                // A server that keeps closing watches at once (restarting, shutting down) must not make us spin.
+                if !watchDelivered, ContinuousClock.now - watchOpened < .seconds(1) {
+                    throw KubeError.transport("watch closed without any event")
+                }
                 // Normal end (timeoutSeconds): resume from the last version seen.
                 failures = 0
                 return nil
             }
             watch = iterator
+            watchDelivered = true
             failures = 0
             switch event {
             case .added(let object), .modified(let object):

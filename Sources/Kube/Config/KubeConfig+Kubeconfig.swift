@@ -18,6 +18,9 @@ extension KubeConfig {
     public static func kubeconfig(
         yaml: String, baseDirectory: String, context contextName: String? = nil, source: String = "kubeconfig"
     ) throws -> KubeConfig {
+        guard yaml.utf8.count <= 4 * 1024 * 1024, Self.isPlainYAML(yaml) else {
+            throw KubeError.configuration("\(source): too large, too deeply nested, or uses YAML anchors")
+        }
         let file: KubeconfigFile
         do {
             file = try YAMLDecoder().decode(KubeconfigFile.self, from: yaml)
@@ -89,6 +92,39 @@ extension KubeConfig {
             insecureSkipTLSVerify: cluster.insecureSkipTLSVerify ?? false,
             source: source
         )
+    }
+}
+
+extension KubeConfig {
+    /// The YAML parser recurses per nesting level and expands aliases: a hostile or corrupt file must not take the
+    /// process down, so refuse deep nesting and anchors/aliases (kubeconfigs use neither).
+    static func isPlainYAML(_ text: String) -> Bool {
+        var flowDepth = 0
+        var indent = 0
+        var atLineStart = true
+        var previous: Character = "\n"
+        for character in text {
+            switch character {
+            case "\n":
+                atLineStart = true
+                indent = 0
+            case " " where atLineStart:
+                indent += 1
+                if indent > 256 { return false }
+            case "[", "{":
+                flowDepth += 1
+                if flowDepth > 64 { return false }
+            case "]", "}":
+                flowDepth -= 1
+            case "&", "*":
+                if " \n\t[{,".contains(previous) { return false }
+            default:
+                break
+            }
+            if character != " " && character != "\n" { atLineStart = false }
+            previous = character
+        }
+        return true
     }
 }
 

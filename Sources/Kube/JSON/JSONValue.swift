@@ -4,6 +4,8 @@ import Foundation
 ///
 /// Numbers are `int` or `double` because the API server itself decodes unstructured JSON into int64 or float64; keeping
 /// the same split means a value round-trips through us exactly as it would through the server.
+/// Deliberately not `ExpressibleByNilLiteral`: `flag ? nil : value` would silently mean JSON `null` where "absent"
+/// was meant; write `.null` when null is meant.
 public enum JSONValue: Sendable, Hashable {
     case null
     case bool(Bool)
@@ -112,10 +114,9 @@ extension JSONValue {
 
 // MARK: Literals
 
-extension JSONValue: ExpressibleByNilLiteral, ExpressibleByBooleanLiteral, ExpressibleByIntegerLiteral,
+extension JSONValue: ExpressibleByBooleanLiteral, ExpressibleByIntegerLiteral,
     ExpressibleByFloatLiteral, ExpressibleByStringLiteral, ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral
 {
-    public init(nilLiteral: ()) { self = .null }
     public init(booleanLiteral value: Bool) { self = .bool(value) }
     public init(integerLiteral value: Int64) { self = .int(value) }
     public init(floatLiteral value: Double) { self = .double(value) }

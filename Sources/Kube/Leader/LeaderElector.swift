@@ -121,7 +121,7 @@ public final class LeaderElector: Sendable {
     /// Tries every `retryPeriod` until the Lease is ours; `false` when cancelled first.
     private func acquire() async -> Bool {
         while !Task.isCancelled {
-            if (try? await tryAcquireOrRenew()) == true { return true }
+            if (try? await tryAcquireOrRenew()) == .holding { return true }
             do { try await sleep(configuration.retryPeriod) } catch { return false }
         }
         return false
@@ -134,12 +134,17 @@ public final class LeaderElector: Sendable {
         while !Task.isCancelled {
             do { try await sleep(configuration.retryPeriod) } catch { return }
             do {
-                if try await tryAcquireOrRenew() {
+                switch try await tryAcquireOrRenew() {
+                case .holding:
                     lastRenewal = now()
                     continue
+                case .heldByOther:
+                    // We were too slow and someone took over: no point waiting for the deadline.
+                    return
+                case .lostRace:
+                    // Someone else wrote the Lease meanwhile (maybe just an annotation): retry until the deadline.
+                    break
                 }
-                // A valid Lease held by someone else: we were too slow; no point waiting for the deadline.
-                return
             } catch is CancellationError {
                 return
             } catch {
@@ -149,9 +154,18 @@ public final class LeaderElector: Sendable {
         }
     }
 
-    /// One attempt. `true`: we hold the Lease now. `false`: someone else validly holds it or won the race.
-    /// Throws on transport/server errors (the caller decides whether the renew deadline has passed).
-    func tryAcquireOrRenew() async throws -> Bool {
+    enum Attempt: Equatable {
+        /// The Lease is ours (acquired or renewed).
+        case holding
+        /// Someone else holds a Lease that has not expired.
+        case heldByOther
+        /// Our write lost to a concurrent one (409 on the resourceVersion).
+        case lostRace
+    }
+
+    /// One acquire-or-renew attempt. Throws on transport/server errors (the caller decides whether the renew
+    /// deadline has passed).
+    func tryAcquireOrRenew() async throws -> Attempt {
         let current = now()
         let leases = KubeResource.leases
         guard let lease = try await client.getIfPresent(leases, namespace: configuration.namespace,
@@ -161,15 +175,15 @@ public final class LeaderElector: Sendable {
             object.spec = spec(holder: configuration.identity, acquired: current, renewed: current, transitions: 0)
             do {
                 try await client.create(leases, object)
-                return true
+                return .holding
             } catch let error as KubeError where error.isConflict {
-                return false
+                return .lostRace
             }
         }
         let holder = lease.value(at: "spec", "holderIdentity")?.stringValue ?? ""
         let transitions = lease.value(at: "spec", "leaseTransitions")?.intValue ?? 0
         if !holder.isEmpty, holder != configuration.identity, !isExpired(lease, at: current) {
-            return false
+            return .heldByOther
         }
         var updated = lease
         if holder == configuration.identity {
@@ -181,9 +195,9 @@ public final class LeaderElector: Sendable {
         }
         do {
             try await client.replace(leases, updated)
-            return true
+            return .holding
         } catch let error as KubeError where error.isConflict {
-            return false
+            return .lostRace
         }
     }
 

@@ -58,10 +58,13 @@ struct APIError: Error {
         APIError(code: 413, reason: "RequestEntityTooLarge", message: "request body larger than \(limit) bytes")
     }
 
-    static func unsupportedMediaType(_ type: String) -> APIError {
+    static let patchMediaTypes = "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml"
+    static let objectMediaTypes = "application/json, application/yaml"
+
+    /// 415 (this server speaks neither protobuf nor CBOR).
+    static func unsupportedMediaType(_ type: String, accepted: String) -> APIError {
         APIError(code: 415, reason: "UnsupportedMediaType", message: "the body of the request was in an unknown "
-                    + "format - accepted media types include: application/json-patch+json, "
-                    + "application/merge-patch+json, application/apply-patch+yaml (got \(type))")
+                    + "format - accepted media types include: \(accepted) (got \(type))")
     }
 
     /// 422 with one cause per failed field.

@@ -109,14 +109,14 @@ struct KubeResponder: HTTPResponder {
             }
             return Self.json(object, code: 200)
         case ("POST", nil):
-            let body = try parseObject(try await readBody(request))
+            let body = try parseObject(try await readBody(request), contentType: request.headers[.contentType])
             let manager = try fieldManager(query, request)
             let object = try store.withState { state throws(APIError) in
                 try state.create(info, namespace: namespace, body: body, manager: manager, now: now)
             }
             return Self.json(object, code: 201)
         case ("PUT", let name?):
-            let body = try parseObject(try await readBody(request))
+            let body = try parseObject(try await readBody(request), contentType: request.headers[.contentType])
             let manager = try fieldManager(query, request)
             let object = try store.withState { state throws(APIError) in
                 try state.update(info, namespace: namespace, name: name, body: body, subresource: target.subresource,
@@ -204,9 +204,14 @@ struct KubeResponder: HTTPResponder {
         }
     }
 
-    private func parseObject(_ bytes: [UInt8]) throws(APIError) -> TestJSON {
-        guard let object = TestJSON.parse(jsonOrYAML: bytes), object.objectValue != nil else {
-            throw .badRequest("the request body is not a JSON or YAML object")
+    /// JSON, or YAML when the request says so (`application/yaml`); other media types (protobuf, CBOR) get 415.
+    private func parseObject(_ bytes: [UInt8], contentType: String?) throws(APIError) -> TestJSON {
+        let type = (contentType ?? "").lowercased()
+        let yaml = type.contains("yaml")
+        if !type.isEmpty, !yaml, !type.contains("json") { throw .unsupportedMediaType(type, accepted: APIError.objectMediaTypes) }
+        let parsed = yaml ? TestJSON.parse(jsonOrYAML: bytes) : TestJSON.parse(json: bytes)
+        guard let object = parsed, object.objectValue != nil else {
+            throw .badRequest("the request body is not a JSON\(yaml ? " or YAML" : "") object")
         }
         return object
     }
@@ -234,10 +239,10 @@ struct KubeResponder: HTTPResponder {
         case "application/apply-patch+yaml", "application/apply-patch+json": return .apply
         case "application/strategic-merge-patch+json":
             // Approximated by a merge patch for built-in kinds; custom resources reject it, as on a real server.
-            guard info.builtin else { throw .unsupportedMediaType(type) }
+            guard info.builtin else { throw .unsupportedMediaType(type, accepted: APIError.patchMediaTypes) }
             return .merge
         default:
-            throw .unsupportedMediaType(type)
+            throw .unsupportedMediaType(type, accepted: APIError.patchMediaTypes)
         }
     }
 
@@ -276,11 +281,14 @@ struct KubeResponder: HTTPResponder {
         guard !infos.isEmpty else { throw .noSuchPath() }
         var resources: [TestJSON] = []
         for info in infos {
-            resources.append([
+            var entry: TestJSON = [
                 "name": .string(info.resource), "singularName": .string(info.singular),
                 "namespaced": .bool(info.namespaced), "kind": .string(info.kind),
                 "verbs": ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"],
-            ])
+            ]
+            if !info.shortNames.isEmpty { entry["shortNames"] = .array(info.shortNames.map(TestJSON.string)) }
+            if !info.categories.isEmpty { entry["categories"] = .array(info.categories.map(TestJSON.string)) }
+            resources.append(entry)
             if info.statusSubresource {
                 resources.append(["name": .string(info.resource + "/status"), "singularName": "",
                                   "namespaced": .bool(info.namespaced), "kind": .string(info.kind),

@@ -83,10 +83,9 @@ public enum TestJSON: Sendable, Hashable {
     }
 }
 
-extension TestJSON: ExpressibleByNilLiteral, ExpressibleByBooleanLiteral, ExpressibleByIntegerLiteral,
+extension TestJSON: ExpressibleByBooleanLiteral, ExpressibleByIntegerLiteral,
     ExpressibleByFloatLiteral, ExpressibleByStringLiteral, ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral
 {
-    public init(nilLiteral: ()) { self = .null }
     public init(booleanLiteral value: Bool) { self = .bool(value) }
     public init(integerLiteral value: Int64) { self = .int(value) }
     public init(floatLiteral value: Double) { self = .double(value) }
@@ -137,15 +136,56 @@ extension TestJSON {
         try? JSONDecoder().decode(TestJSON.self, from: Data(bytes))
     }
 
-    /// Parses YAML (a superset of JSON); `nil` when it is not YAML either.
+    /// Parses YAML (a superset of JSON); `nil` when it is not YAML, or is YAML this server refuses to parse
+    /// (see `isSafeYAML`).
     public static func parse(yaml text: String) -> TestJSON? {
-        try? YAMLDecoder().decode(TestJSON.self, from: text)
+        guard isSafeYAML(text) else { return nil }
+        return try? YAMLDecoder().decode(TestJSON.self, from: text)
     }
 
     /// JSON first (exact numbers, fast), then YAML.
     static func parse(jsonOrYAML bytes: [UInt8]) -> TestJSON? {
         if let json = parse(json: bytes) { return json }
         return parse(yaml: String(decoding: bytes, as: UTF8.self))
+    }
+
+    /// The YAML parser builds its tree recursively and expands aliases, so a request body could exhaust the stack
+    /// or memory: refuse deep nesting (block indentation or flow brackets) and anchors/aliases, none of which a
+    /// Kubernetes manifest needs.
+    static func isSafeYAML(_ text: String) -> Bool {
+        var flowDepth = 0
+        var previous: UInt8 = 0x0A
+        var indent = 0
+        var atLineStart = true
+        var bytes = text.utf8.makeIterator()
+        var current = bytes.next()
+        while let byte = current {
+            let next = bytes.next()
+            switch byte {
+            case 0x0A:
+                atLineStart = true
+                indent = 0
+            case 0x20 where atLineStart:
+                indent += 1
+                if indent > 256 { return false }
+            case 0x5B, 0x7B:
+                flowDepth += 1
+                if flowDepth > 64 { return false }
+            case 0x5D, 0x7D:
+                flowDepth -= 1
+            case 0x26, 0x2A:
+                // `&anchor` / `*alias` at the start of a token.
+                let tokenStart = [0x0A, 0x20, 0x5B, 0x7B, 0x2C, 0x09].contains(previous)
+                let named = next.map { ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7A) }
+                if tokenStart && named == true { return false }
+            default:
+                break
+            }
+            if byte != 0x20 && byte != 0x0A { atLineStart = false }
+            previous = byte
+            current = next
+        }
+        return true
     }
 
     /// Compact JSON with sorted keys.

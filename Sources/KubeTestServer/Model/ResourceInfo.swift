@@ -19,6 +19,9 @@ struct ResourceInfo: Sendable {
     var statusSubresource: Bool
     var builtin: Bool
     var nameRule: NameRule = .subdomain
+    /// Discovery aliases (`deploy`, `crt`), so `kubectl` can address resources by them.
+    var shortNames: [String] = []
+    var categories: [String] = []
     /// `openAPIV3Schema` of a custom resource version: only its list annotations are used (for apply).
     var schema: TestJSON?
 
@@ -29,36 +32,37 @@ struct ResourceInfo: Sendable {
 
     static func builtin(
         _ group: String, _ version: String, _ resource: String, _ kind: String, namespaced: Bool = true,
-        status: Bool = false, nameRule: NameRule = .subdomain
+        status: Bool = false, nameRule: NameRule = .subdomain, short: [String] = []
     ) -> ResourceInfo {
         ResourceInfo(group: group, version: version, resource: resource, kind: kind, listKind: kind + "List",
                      singular: kind.lowercased(), namespaced: namespaced, statusSubresource: status, builtin: true,
-                     nameRule: nameRule)
+                     nameRule: nameRule, shortNames: short)
     }
 
     /// The resources every cluster has that our controller touches (plus a few neighbours).
     static let builtins: [ResourceInfo] = [
-        .builtin("", "v1", "pods", "Pod", status: true),
-        .builtin("", "v1", "services", "Service", status: true, nameRule: .label1035),
-        .builtin("", "v1", "endpoints", "Endpoints"),
-        .builtin("", "v1", "configmaps", "ConfigMap"),
+        .builtin("", "v1", "pods", "Pod", status: true, short: ["po"]),
+        .builtin("", "v1", "services", "Service", status: true, nameRule: .label1035, short: ["svc"]),
+        .builtin("", "v1", "endpoints", "Endpoints", short: ["ep"]),
+        .builtin("", "v1", "configmaps", "ConfigMap", short: ["cm"]),
         .builtin("", "v1", "secrets", "Secret"),
-        .builtin("", "v1", "serviceaccounts", "ServiceAccount"),
-        .builtin("", "v1", "events", "Event"),
-        .builtin("", "v1", "persistentvolumeclaims", "PersistentVolumeClaim", status: true),
-        .builtin("", "v1", "namespaces", "Namespace", namespaced: false, status: true, nameRule: .label),
-        .builtin("", "v1", "nodes", "Node", namespaced: false, status: true),
-        .builtin("apps", "v1", "deployments", "Deployment", status: true),
-        .builtin("apps", "v1", "statefulsets", "StatefulSet", status: true),
-        .builtin("apps", "v1", "replicasets", "ReplicaSet", status: true),
-        .builtin("apps", "v1", "daemonsets", "DaemonSet", status: true),
+        .builtin("", "v1", "serviceaccounts", "ServiceAccount", short: ["sa"]),
+        .builtin("", "v1", "events", "Event", short: ["ev"]),
+        .builtin("", "v1", "persistentvolumeclaims", "PersistentVolumeClaim", status: true, short: ["pvc"]),
+        .builtin("", "v1", "namespaces", "Namespace", namespaced: false, status: true, nameRule: .label, short: ["ns"]),
+        .builtin("", "v1", "nodes", "Node", namespaced: false, status: true, short: ["no"]),
+        .builtin("apps", "v1", "deployments", "Deployment", status: true, short: ["deploy"]),
+        .builtin("apps", "v1", "statefulsets", "StatefulSet", status: true, short: ["sts"]),
+        .builtin("apps", "v1", "replicasets", "ReplicaSet", status: true, short: ["rs"]),
+        .builtin("apps", "v1", "daemonsets", "DaemonSet", status: true, short: ["ds"]),
         .builtin("batch", "v1", "jobs", "Job", status: true),
-        .builtin("autoscaling", "v2", "horizontalpodautoscalers", "HorizontalPodAutoscaler", status: true),
-        .builtin("policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget", status: true),
+        .builtin("autoscaling", "v2", "horizontalpodautoscalers", "HorizontalPodAutoscaler", status: true,
+                 short: ["hpa"]),
+        .builtin("policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget", status: true, short: ["pdb"]),
         .builtin("coordination.k8s.io", "v1", "leases", "Lease"),
-        .builtin("events.k8s.io", "v1", "events", "Event"),
+        .builtin("events.k8s.io", "v1", "events", "Event", short: ["ev"]),
         .builtin("apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition",
-                 namespaced: false, status: true),
+                 namespaced: false, status: true, short: ["crd", "crds"]),
     ]
 
     static let crdGroupResource = "customresourcedefinitions.apiextensions.k8s.io"
@@ -98,6 +102,8 @@ extension ResourceInfo {
         guard causes.isEmpty else { throw .invalid(crdGroupResource, name, causes) }
         let listKind = crd.value(at: "spec", "names", "listKind")?.stringValue ?? kind + "List"
         let singular = crd.value(at: "spec", "names", "singular")?.stringValue ?? kind.lowercased()
+        let shortNames = crd.value(at: "spec", "names", "shortNames")?.arrayValue?.compactMap(\.stringValue) ?? []
+        let categories = crd.value(at: "spec", "names", "categories")?.arrayValue?.compactMap(\.stringValue) ?? []
         return versions.compactMap { version -> ResourceInfo? in
             guard version["served"]?.boolValue ?? true, let versionName = version["name"]?.stringValue else {
                 return nil
@@ -106,7 +112,7 @@ extension ResourceInfo {
                 group: group, version: versionName, resource: plural, kind: kind, listKind: listKind,
                 singular: singular, namespaced: scope == "Namespaced",
                 statusSubresource: version.value(at: "subresources", "status") != nil, builtin: false,
-                schema: version.value(at: "schema", "openAPIV3Schema"))
+                shortNames: shortNames, categories: categories, schema: version.value(at: "schema", "openAPIV3Schema"))
         }
     }
 }
