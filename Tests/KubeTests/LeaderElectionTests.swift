@@ -21,19 +21,33 @@ final class FreezableClock: Clock, Sendable {
     }
 }
 
+/// A wall clock that can be moved forward: lets a candidate see a lease expire without waiting for it.
+final class ShiftableWallClock: Sendable {
+    private let offset = Mutex<TimeInterval>(0)
+
+    func advance(by seconds: TimeInterval) { offset.withLock { $0 += seconds } }
+
+    var now: @Sendable () -> Date {
+        { [self] in Date().addingTimeInterval(offset.withLock { $0 }) }
+    }
+}
+
 @Suite("Leader election", .serialized)
 struct LeaderElectionTests {
     static let lease = "oaas-crm-leader"
 
-    private func elector(_ client: KubeClient, _ identity: String, clock: FreezableClock = FreezableClock())
-        -> LeaderElector
-    {
+    /// A 5 s lease renewed every 100 ms: generous enough that a loaded machine never misses a renewal, while
+    /// expiry is simulated by moving a candidate's wall clock.
+    private func elector(
+        _ client: KubeClient, _ identity: String, clock: FreezableClock = FreezableClock(),
+        wall: ShiftableWallClock = ShiftableWallClock()
+    ) -> LeaderElector {
         LeaderElector(
             client: client,
             configuration: .init(namespace: "test", leaseName: Self.lease, identity: identity,
-                                 leaseDuration: .seconds(1), renewDeadline: .milliseconds(600),
+                                 leaseDuration: .seconds(5), renewDeadline: .seconds(3),
                                  retryPeriod: .milliseconds(100)),
-            logger: quietLogger(), clock: clock)
+            logger: quietLogger(), clock: clock, now: wall.now)
     }
 
     private func holder(_ server: KubeTestServer) -> String? {
@@ -50,32 +64,35 @@ struct LeaderElectionTests {
     @Test func oneLeaderThenHandoverWhenTheLeaderStopsRenewing() async throws {
         try await withKube { server, client in
             let clockA = FreezableClock()
-            let clockB = FreezableClock()
+            let wallB = ShiftableWallClock()
             let a = elector(client, "a", clock: clockA)
-            let b = elector(client, "b", clock: clockB)
+            let b = elector(client, "b", wall: wallB)
             let runA = Task { await a.run() }
             try await eventually(.seconds(5), "a leads") { a.isLeader }
             let runB = Task { await b.run() }
 
             // While a renews, b never leads.
             let observedOverlap = Mutex(false)
-            for _ in 0..<15 {
+            for _ in 0..<10 {
                 try await Task.sleep(for: .milliseconds(100))
                 if a.isLeader && b.isLeader { observedOverlap.withLock { $0 = true } }
                 #expect(!b.isLeader)
             }
             #expect(holder(server) == "a")
             let lease = try #require(server.object("leases.coordination.k8s.io", namespace: "test", name: Self.lease))
-            #expect(lease.value(at: "spec", "leaseDurationSeconds") == 1)
+            #expect(lease.value(at: "spec", "leaseDurationSeconds") == 5)
             #expect(lease.value(at: "spec", "leaseTransitions") == 0)
             let renewTime = lease.value(at: "spec", "renewTime")?.stringValue ?? ""
             #expect(KubeTime.parse(renewTime) != nil && renewTime.contains("."))
 
-            // a hangs: it stops renewing; b takes over once the lease has expired.
+            // a hangs and stops renewing; until the lease has expired, b keeps off...
             clockA.freeze(true)
-            let frozenAt = ContinuousClock.now
+            try await Task.sleep(for: .milliseconds(400))
+            #expect(!b.isLeader)
+            #expect(holder(server) == "a")
+            // ...and once it has (b's clock moves past renewTime + leaseDurationSeconds), b takes over.
+            wallB.advance(by: 6)
             try await eventually(.seconds(5), "b leads") { b.isLeader }
-            #expect(ContinuousClock.now - frozenAt >= .milliseconds(900))
             #expect(holder(server) == "b")
             #expect(server.object("leases.coordination.k8s.io", namespace: "test", name: Self.lease)?
                 .value(at: "spec", "leaseTransitions") == 1)

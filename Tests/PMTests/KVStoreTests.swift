@@ -62,6 +62,8 @@ private func data(_ text: String) -> Data { Data(text.utf8) }
         #expect(page.map(\.key) == ["packages/b"])
         #expect(try await s.get("packages/c")?.value == data("c"))
         #expect(try await s.get("packages/zz") == nil)
+        // An empty prefix lists the whole store, in key order.
+        #expect(try await s.list(prefix: "", after: nil, limit: nil).map(\.key) == ["deployments/d"] + all.map(\.key))
     }
 
     @Test(arguments: Backend.available)

@@ -40,7 +40,8 @@ public final class LMDBKVStore: KVStore {
                     if prefixBytes.lexicographicallyPrecedes(resume) { start = resume }
                 }
                 try txn.withCursor(values) { cursor in
-                    var entry = try cursor.seek(atOrAfter: start)
+                    // LMDB refuses an empty search key: an empty prefix starts at the first key.
+                    var entry = start.isEmpty ? try cursor.first() : try cursor.seek(atOrAfter: start)
                     while let current = entry, current.key.starts(with: prefixBytes) {
                         if let limit, items.count >= limit { break }
                         let key = Array(current.key)
