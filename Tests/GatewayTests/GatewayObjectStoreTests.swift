@@ -112,7 +112,8 @@ struct GatewayObjectStoreTests {
         await #expect(throws: OaaSError(.deadlineExceeded, "deadline exceeded")) {
             _ = try await store.stats(context: CallContext(deadline: .now + .milliseconds(50)))
         }
-        #expect(ContinuousClock.now - start < .seconds(5))
+        // Well below the upstream's 10 s delay: the call was cut short, with room for a loaded machine.
+        #expect(ContinuousClock.now - start < .seconds(9))
         await #expect(throws: OaaSError(.deadlineExceeded, "deadline exceeded before the call was sent")) {
             _ = try await store.stats(context: CallContext(deadline: .now - .milliseconds(1)))
         }
