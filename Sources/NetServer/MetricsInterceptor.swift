@@ -23,7 +23,10 @@ public struct MetricsInterceptor: ServerInterceptor {
         do {
             let response = try await next(request, context)
             // Streaming bodies finish later; the status of the head is what is counted here.
-            record(method: method, code: response.accepted.isSuccess ? "OK" : failureCode(response), since: start)
+            switch response.accepted {
+            case .success: record(method: method, code: "OK", since: start)
+            case .failure(let error): record(method: method, code: OaaSError.name(of: error.code), since: start)
+            }
             return response
         } catch let error as RPCError {
             record(method: method, code: OaaSError.name(of: error.code), since: start)
@@ -34,22 +37,10 @@ public struct MetricsInterceptor: ServerInterceptor {
         }
     }
 
-    private func failureCode(_ response: StreamingServerResponse<some Sendable>) -> String {
-        if case .failure(let error) = response.accepted { return OaaSError.name(of: error.code) }
-        return "OK"
-    }
-
     private func record(method: String, code: String, since start: ContinuousClock.Instant) {
         let (counter, timer) = cache.metrics(prefix: prefix, method: method, code: code)
         counter.increment()
         timer.recordInterval(since: start)
-    }
-}
-
-extension Result {
-    var isSuccess: Bool {
-        if case .success = self { return true }
-        return false
     }
 }
 

@@ -15,7 +15,7 @@ public struct RemoteObjectStore<Transport: ClientTransport>: ObjectStore {
     }
 
     public func set(_ request: Oprc_SetObjectRequest, context: CallContext) async throws -> UInt64 {
-        try await versioned(context) { metadata, options in
+        try await call(context) { metadata, options in
             try await client.set(request: ClientRequest(message: request, metadata: metadata), options: options) { try $0.versionAndMessage }
         }
     }
@@ -25,7 +25,7 @@ public struct RemoteObjectStore<Transport: ClientTransport>: ObjectStore {
     }
 
     public func delete(_ request: Oprc_SingleObjectRequest, context: CallContext) async throws -> UInt64 {
-        try await versioned(context) { metadata, options in
+        try await call(context) { metadata, options in
             try await client.delete(request: ClientRequest(message: request, metadata: metadata), options: options) { try $0.versionAndMessage }
         }
     }
@@ -35,19 +35,19 @@ public struct RemoteObjectStore<Transport: ClientTransport>: ObjectStore {
     }
 
     public func setValue(_ request: Oprc_SetKeyRequest, context: CallContext) async throws -> UInt64 {
-        try await versioned(context) { metadata, options in
+        try await call(context) { metadata, options in
             try await client.setValue(request: ClientRequest(message: request, metadata: metadata), options: options) { try $0.versionAndMessage }
         }
     }
 
     public func deleteValue(_ request: Oprc_SingleKeyRequest, context: CallContext) async throws -> UInt64 {
-        try await versioned(context) { metadata, options in
+        try await call(context) { metadata, options in
             try await client.deleteValue(request: ClientRequest(message: request, metadata: metadata), options: options) { try $0.versionAndMessage }
         }
     }
 
     public func batchSetValues(_ request: Oprc_BatchSetValuesRequest, context: CallContext) async throws -> UInt64 {
-        try await versioned(context) { metadata, options in
+        try await call(context) { metadata, options in
             try await client.batchSetValues(request: ClientRequest(message: request, metadata: metadata), options: options) { try $0.versionAndMessage }
         }
     }
@@ -85,10 +85,6 @@ public struct RemoteObjectStore<Transport: ClientTransport>: ObjectStore {
     }
 
     private func call<T>(_ context: CallContext, _ body: (Metadata, CallOptions) async throws -> T) async throws -> T {
-        try await mapped { try await body(context.metadata, context.callOptions) }
-    }
-
-    private func versioned(_ context: CallContext, _ body: (Metadata, CallOptions) async throws -> UInt64) async throws -> UInt64 {
         try await mapped { try await body(context.metadata, context.callOptions) }
     }
 

@@ -126,7 +126,12 @@ import Testing
         let text = String(decoding: metrics, as: UTF8.self)
         #expect(text.contains("gateway_string_id_rejected_total 1"))
         let (_, _, odgmMetrics) = try await odgm.http("GET", "/metrics")
-        #expect(String(decoding: odgmMetrics, as: UTF8.self).contains("odgm_object_set_total{variant=\"string\"} 1"))
+        let odgmText = String(decoding: odgmMetrics, as: UTF8.self)
+        #expect(odgmText.contains("odgm_object_set_total{variant=\"string\"} 1"))
+        // Every gRPC call is counted by method and status code, failures included.
+        let grpcLines = odgmText.split(separator: "\n").filter { $0.hasPrefix("odgm_grpc_requests_total{") }
+        #expect(grpcLines.contains { $0.contains("method=\"Get\"") && $0.contains("code=\"NOT_FOUND\"") })
+        #expect(text.contains("gateway_grpc_requests_total{"))
     }
 
     @Test func unknownClassUnderServeIsNotFoundEvenForWrites() async throws {
