@@ -111,11 +111,43 @@ let package = Package(
         .target(
             name: "PM",
             dependencies: [
-                "OaaSCore", "Storage",
+                "OaaSCore", "OaaSModels", "OaaSProto", "Storage",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "CRM",
+            dependencies: [
+                "OaaSCore", "OaaSModels", "OaaSProto", "Kube",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "LocalRuntime",
+            dependencies: [
+                "CRM", "ODGM", "OaaSCore", "OaaSModels", "OaaSProto", "Storage",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -132,8 +164,9 @@ let package = Package(
         .target(
             name: "CLI",
             dependencies: [
-                "OaaSCore", "OaaSProto",
+                "OaaSCore", "OaaSModels", "OaaSProto",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
@@ -144,8 +177,9 @@ let package = Package(
         .executableTarget(
             name: "oaas",
             dependencies: [
-                "OaaSCore", "OaaSProto", "ODGM", "Gateway", "NetServer", "CLI", "Storage",
+                "OaaSCore", "OaaSProto", "ODGM", "Gateway", "NetServer", "CLI", "Storage", "PM", "CRM", "Kube", "LocalRuntime",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCInProcessTransport", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -178,6 +212,7 @@ let package = Package(
             dependencies: [
                 "CLI", "OaaSCore", "OaaSProto",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
             ],
             swiftSettings: swiftSettings
@@ -195,9 +230,32 @@ let package = Package(
         .testTarget(
             name: "PMTests",
             dependencies: [
-                "PM", "Storage", "OaaSCore",
+                "PM", "Storage", "OaaSCore", "OaaSModels", "OaaSProto",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCInProcessTransport", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CRMTests",
+            dependencies: [
+                "CRM", "Kube", "KubeTestServer", "OaaSCore", "OaaSModels", "OaaSProto",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCInProcessTransport", package: "grpc-swift-2"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "LocalRuntimeTests",
+            dependencies: [
+                "LocalRuntime", "CRM", "ODGM", "OaaSCore", "OaaSModels", "OaaSProto", "Storage",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -206,7 +264,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "OaaSProto", "OaaSCore",
+                "OaaSProto", "OaaSCore", "Kube", "KubeTestServer",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
             ],
