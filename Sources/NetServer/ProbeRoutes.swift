@@ -5,12 +5,13 @@ import Prometheus
 
 /// `/healthz`, `/health`, `/readyz` and `/metrics`: the same on every role (spec §11.1).
 public enum ProbeRoutes {
-    public static func register(on router: Router<BasicRequestContext>, container: ServiceContainer) {
+    /// `plainHealth: false` leaves `/health` to the role (PM answers it with a JSON body, control-plane §4.2).
+    public static func register(on router: Router<BasicRequestContext>, container: ServiceContainer, plainHealth: Bool = true) {
         let healthy: @Sendable (Request, BasicRequestContext) async throws -> Response = { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "ok")))
         }
         router.get("/healthz", use: healthy)
-        router.get("/health", use: healthy)
+        if plainHealth { router.get("/health", use: healthy) }
         router.get("/readyz") { _, _ -> Response in
             let reasons = await container.notReadyReasons()
             if reasons.isEmpty {

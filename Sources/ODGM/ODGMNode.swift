@@ -93,11 +93,7 @@ public final class ODGMNode: Sendable {
                 throw ConfigurationError("\(path.isEmpty ? "collection" : path).name: duplicate collection '\(spec.name)'")
             }
             let store = try databases(for: spec)
-            var shards: [(any ObjectShard)?] = []
-            for (partition, replicas) in spec.placements.enumerated() {
-                let mine = replicas.first { $0.node == config.nodeID }
-                shards.append(mine.map { LocalShard(collection: spec.name, partition: UInt32(partition), shardID: $0.shardID, databases: store) })
-            }
+            let shards = Self.hostedShards(spec: spec, nodeID: config.nodeID, store: store)
             if persist {
                 let key = Array(spec.name.utf8)
                 let value: [UInt8] = try spec.request.serializedBytes()
@@ -106,6 +102,44 @@ public final class ODGMNode: Sendable {
             let collection = Collection(spec: spec, shards: shards)
             collections.withLock { $0[spec.name] = collection }
             return collection
+        }
+    }
+
+    /// Swaps in a new definition with the same partition layout; data stays where it is.
+    func replaceCollection(_ existing: Collection, with spec: CollectionSpec) throws {
+        try creation.withLock { _ in
+            let store = try databases(for: spec)
+            let shards = Self.hostedShards(spec: spec, nodeID: config.nodeID, store: store)
+            let key = Array(spec.name.utf8)
+            let value: [UInt8] = try spec.request.serializedBytes()
+            try nodeStore.environment.writeDirect { txn in try txn.put(registryDB, key, value) }
+            collections.withLock { $0[spec.name] = Collection(spec: spec, shards: shards) }
+        }
+    }
+
+    /// Stops serving a collection and forgets its definition; `deleteData` also removes its objects
+    /// and counters (one durable write transaction).
+    func dropCollection(named name: String, deleteData: Bool) async throws {
+        guard let existing = collection(named: name) else { return }
+        collections.withLock { _ = $0.removeValue(forKey: name) }
+        let key = Array(name.utf8)
+        try nodeStore.environment.writeDirect { txn in _ = try txn.delete(registryDB, key) }
+        guard deleteData else { return }
+        var encoder = KeyEncoder()
+        encoder.append(name)
+        let prefix = encoder.bytes
+        let store = try databases(for: existing.spec)
+        try await store.writer.write { txn in
+            try txn.deletePrefix(store.objects, prefix)
+            try txn.deletePrefix(store.counters, prefix)
+        }
+    }
+
+    static func hostedShards(spec: CollectionSpec, nodeID: UInt64, store: ObjectDatabases) -> [(any ObjectShard)?] {
+        spec.placements.enumerated().map { partition, replicas in
+            replicas.first { $0.node == nodeID }.map {
+                LocalShard(collection: spec.name, partition: UInt32(partition), shardID: $0.shardID, databases: store)
+            }
         }
     }
 
