@@ -142,9 +142,10 @@ let package = Package(
         .target(
             name: "LocalRuntime",
             dependencies: [
-                "CRM", "ODGM", "OaaSCore", "OaaSModels", "OaaSProto", "Storage",
+                "CRM", "Kube", "OaaSCore", "OaaSModels", "OaaSProto", "Storage",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
-                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
@@ -267,6 +268,8 @@ let package = Package(
                 "OaaSProto", "OaaSCore", "Kube", "KubeTestServer",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

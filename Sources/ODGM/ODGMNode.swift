@@ -12,10 +12,13 @@ public final class ODGMNode: Sendable {
         public let spec: CollectionSpec
         /// Hosted shard of each partition (nil where another node hosts it).
         let shards: [(any ObjectShard)?]
+        /// Where the collection's data lives (kept when its definition is replaced).
+        let databases: ObjectDatabases
 
-        init(spec: CollectionSpec, shards: [(any ObjectShard)?]) {
+        init(spec: CollectionSpec, shards: [(any ObjectShard)?], databases: ObjectDatabases) {
             self.spec = spec
             self.shards = shards
+            self.databases = databases
         }
 
         public var hostedShards: [any ObjectShard] { shards.compactMap { $0 } }
@@ -99,7 +102,7 @@ public final class ODGMNode: Sendable {
                 let value: [UInt8] = try spec.request.serializedBytes()
                 try nodeStore.environment.writeDirect { txn in try txn.put(registryDB, key, value) }
             }
-            let collection = Collection(spec: spec, shards: shards)
+            let collection = Collection(spec: spec, shards: shards, databases: store)
             collections.withLock { $0[spec.name] = collection }
             return collection
         }
@@ -108,12 +111,12 @@ public final class ODGMNode: Sendable {
     /// Swaps in a new definition with the same partition layout; data stays where it is.
     func replaceCollection(_ existing: Collection, with spec: CollectionSpec) throws {
         try creation.withLock { _ in
-            let store = try databases(for: spec)
+            let store = existing.databases
             let shards = Self.hostedShards(spec: spec, nodeID: config.nodeID, store: store)
             let key = Array(spec.name.utf8)
             let value: [UInt8] = try spec.request.serializedBytes()
             try nodeStore.environment.writeDirect { txn in try txn.put(registryDB, key, value) }
-            collections.withLock { $0[spec.name] = Collection(spec: spec, shards: shards) }
+            collections.withLock { $0[spec.name] = Collection(spec: spec, shards: shards, databases: store) }
         }
     }
 
@@ -128,7 +131,7 @@ public final class ODGMNode: Sendable {
         var encoder = KeyEncoder()
         encoder.append(name)
         let prefix = encoder.bytes
-        let store = try databases(for: existing.spec)
+        let store = existing.databases
         try await store.writer.write { txn in
             try txn.deletePrefix(store.objects, prefix)
             try txn.deletePrefix(store.counters, prefix)

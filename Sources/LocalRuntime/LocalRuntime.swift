@@ -1,2 +1,0 @@
-/// The in-process CRM of `oaas dev`: the same Deploy/Status/Delete path, realised with in-process ODGM collections.
-public enum LocalRuntime {}
