@@ -9,11 +9,17 @@ struct CLIFailure: Error, Equatable, Sendable, CustomStringConvertible {
     var code: String
     var message: String
     var hint: String?
+    /// Extra lines printed under the error, one per problem (e.g. PM's `details`).
+    var details: [String]
+    /// 1 for every error except a `--wait`/`--watch` timeout (6).
+    var exitCode: Int32
 
-    init(code: String, message: String, hint: String? = nil) {
+    init(code: String, message: String, hint: String? = nil, details: [String] = [], exitCode: Int32 = 1) {
         self.code = code
         self.message = message
         self.hint = hint
+        self.details = details
+        self.exitCode = exitCode
     }
 
     var description: String { "\(code): \(message)" }
@@ -21,6 +27,7 @@ struct CLIFailure: Error, Equatable, Sendable, CustomStringConvertible {
     /// The lines written to stderr.
     var report: String {
         var text = "error: \(code): \(message)\n"
+        for line in details { text += "  \(line)\n" }
         if let hint { text += "hint: \(hint)\n" }
         return text
     }
@@ -37,6 +44,8 @@ struct CLIFailure: Error, Equatable, Sendable, CustomStringConvertible {
         switch error {
         case let failure as CLIFailure:
             return failure
+        case let convertible as any CLIFailureConvertible:
+            return convertible.cliFailure
         case let rpc as RPCError:
             return CLIFailure(code: OaaSError.name(of: rpc.code), message: rpc.message)
         case let oaas as OaaSError:
@@ -47,6 +56,11 @@ struct CLIFailure: Error, Equatable, Sendable, CustomStringConvertible {
             return CLIFailure(code: "INTERNAL", message: "\(error)")
         }
     }
+}
+
+/// An error type of its own (e.g. a PM error envelope) that knows how it is reported.
+protocol CLIFailureConvertible: Error {
+    var cliFailure: CLIFailure { get }
 }
 
 /// Process output. Commands write stdout through here so raw bytes and text never interleave
@@ -85,6 +99,11 @@ enum Terminal {
     }
 
     private static func report(_ error: any Error) -> ExitCode {
+        report(error, writeError: writeError)
+    }
+
+    /// Prints `error` through `writeError` and returns the exit code it stands for.
+    static func report(_ error: any Error, writeError: (String) -> Void) -> ExitCode {
         switch error {
         case let exit as ExitCode:
             return exit
@@ -92,8 +111,9 @@ enum Terminal {
             writeError(CLIFailure(code: "INVALID_ARGUMENT", message: usage.message).report)
             return ExitCode(ClientCommands.usageExitCode)
         default:
-            writeError(CLIFailure.from(error).report)
-            return ExitCode.failure
+            let failure = CLIFailure.from(error)
+            writeError(failure.report)
+            return ExitCode(failure.exitCode)
         }
     }
 }

@@ -1,7 +1,8 @@
 import ArgumentParser
 import Foundation
 
-/// The data-plane client commands of `oaas` (spec §12) and their exit-code convention.
+/// The client commands of `oaas`: data plane (data-plane spec §12) and control plane (control-plane spec §15),
+/// and their exit-code convention.
 ///
 /// Mount ``all`` under the root command and route `main` through ``main(root:arguments:)`` (or map
 /// errors with ``exitCode(for:)`` yourself):
@@ -20,6 +21,8 @@ public enum ClientCommands {
     /// Top-level subcommands to mount under the `oaas` root command.
     public static let all: [any ParsableCommand.Type] = [
         ObjectCommand.self, CapabilitiesCommand.self, StatsCommand.self, ContextCommand.self,
+        PackageCommand.self, DeployCommand.self, ClassCommand.self, FunctionCommand.self, EnvCommand.self,
+        ClassRuntimesCommand.self,
     ]
 
     /// Usage exit code of the CLI (spec §12.1); ArgumentParser's own is 64 (`EX_USAGE`).

@@ -16,9 +16,13 @@ import ServiceLifecycle
 struct Launcher {
     struct DevOptions {
         var gatewayPort: Int
+        var pmPort: Int
         var host: String
         var dataDir: String
         var memory: Bool
+        var envs: [String]
+        var configFiles: [String]
+        var functionURLs: [String: String]
     }
 
     enum Mode {
@@ -37,7 +41,7 @@ struct Launcher {
             roles = list
             dev = nil
         case .dev(let options):
-            roles = [.odgm, .gateway]
+            roles = [.odgm, .gateway, .pm]
             dev = options
         }
 
@@ -57,100 +61,52 @@ struct Launcher {
         let metrics = MetricsSetup.bootstrap()
         let container = ServiceContainer(logger: logger, env: env, metrics: metrics, devMode: dev != nil)
 
-        var odgmConfig = roles.contains(.odgm) ? ODGMConfig(env: env) : nil
-        var gatewayConfig = roles.contains(.gateway) ? GatewayConfig(env: env) : nil
-        if let dev {
-            odgmConfig?.dataDir = (dev.dataDir as NSString).appendingPathComponent("odgm")
-            if dev.memory {
-                odgmConfig?.dataDir = (NSTemporaryDirectory() as NSString).appendingPathComponent("oaas-dev-\(ProcessInfo.processInfo.processIdentifier)")
-            }
-            gatewayConfig?.httpPort = dev.gatewayPort
-        }
-        if dev == nil, let odgm = odgmConfig, let gateway = gatewayConfig, odgm.httpPort == gateway.httpPort {
-            env.report("ODGM_HTTP_PORT and HTTP_PORT: both roles would listen on port \(odgm.httpPort); give them different ports")
-        }
+        let configs = RoleConfigs(roles: roles, env: env, dev: dev)
         do {
             try env.validate()
         } catch {
             for problem in error.problems { FileHandle.standardError.write(Data("oaas: \(problem)\n".utf8)) }
             throw ExitCode(2)
         }
-        let host = dev?.host ?? "0.0.0.0"
 
-        var servers: [RoleServer] = []
-        var services: [any Service] = []
+        var plan = LaunchPlan(container: container, configs: configs, host: dev?.host ?? "0.0.0.0", dev: dev, logger: logger)
         do {
-            if let odgmConfig {
-                for warning in odgmConfig.warnings { logger.warning("\(warning)") }
-                let odgmNode = try ODGMNode(config: odgmConfig, storage: container.storage, logger: logger)
-                try odgmNode.start()
-                if dev != nil { try odgmNode.loadStoredCollections() }
-                let objects = ObjectService(node: odgmNode, autoCreate: dev != nil, logger: logger)
-                await container.register((any ObjectStore).self, objects)
-                await container.addReadinessCheck("odgm") { odgmNode.isOpen ? nil : "odgm storage is closed" }
-                if dev == nil {
-                    // A standalone ODGM serves its own port; under `oaas dev` the gateway port serves it.
-                    let router = Router()
-                    ProbeRoutes.register(on: router, container: container)
-                    servers.append(RoleServer(
-                        name: "odgm",
-                        configuration: .init(host: host, port: odgmConfig.httpPort, maxMessageBytes: odgmConfig.maxMessageBytes),
-                        services: [DataServiceAdapter(store: objects), HealthService(container: container)],
-                        interceptors: [MetricsInterceptor(prefix: "odgm_grpc")],
-                        router: router,
-                        logger: logger
-                    ))
-                }
-            }
-            if let gatewayConfig {
-                let upstream: any ObjectStore
-                if let local = await container.resolve((any ObjectStore).self) {
-                    upstream = local
-                } else if let url = gatewayConfig.defaultODGMURL {
-                    let client = try RemoteClient(url: url, variable: "DEFAULT_ODGM_URL")
-                    services.append(client)
-                    upstream = RemoteObjectStore(client: client.client)
-                } else {
-                    upstream = UnroutedStore()
-                    await container.addReadinessCheck("gateway") { "no route table, DEFAULT_ODGM_URL or in-process ODGM" }
-                }
-                let store = GatewayObjectStore(upstream: upstream, config: gatewayConfig)
-                let router = Router()
-                ProbeRoutes.register(on: router, container: container)
-                GatewayRoutes(store: store, config: gatewayConfig, logger: logger).register(on: router)
-                servers.append(RoleServer(
-                    name: "gateway",
-                    configuration: .init(host: host, port: gatewayConfig.httpPort, maxMessageBytes: gatewayConfig.maxPayloadBytes),
-                    services: [DataServiceAdapter(store: store), HealthService(container: container)],
-                    interceptors: [MetricsInterceptor(prefix: "gateway_grpc")],
-                    router: router,
-                    logger: logger
-                ))
-            }
+            try await plan.build()
         } catch let error as ConfigurationError {
             for problem in error.problems { FileHandle.standardError.write(Data("oaas: \(problem)\n".utf8)) }
             await container.shutdown()
             throw ExitCode(2)
         }
 
+        let servers = plan.servers
         let group = ServiceGroup(configuration: .init(
-            services: (services + servers).map { .init(service: $0) },
+            services: (plan.services + servers).map { .init(service: $0) },
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         ))
-        let announcer = Task {
+        let startup = Task { [plan] in
             for server in servers {
                 if let address = try? await server.boundAddress {
-                    let line = "\(server.name) listening on \(address.ipAddress ?? host):\(address.port ?? 0)"
+                    let line = "\(server.name) listening on \(address.ipAddress ?? plan.host):\(address.port ?? 0)"
                     logger.info("\(line)")
                     if dev != nil { writeLine(line) }
                 }
             }
-            if dev != nil {
-                writeLine("oaas dev ready (data in \(odgmConfig?.dataDir ?? "-"))")
+            guard let dev else { return }
+            if let pm = plan.pm {
+                for file in dev.configFiles {
+                    let lines: [String]
+                    if let data = FileManager.default.contents(atPath: file) {
+                        lines = await pm.applyDocuments(data, name: file)
+                    } else {
+                        lines = ["\(file): cannot read the file"]
+                    }
+                    for line in lines { writeLine("-c \(file): \(line)") }
+                }
             }
+            writeLine("oaas dev ready (data in \(dev.memory ? "memory" : dev.dataDir))")
         }
-        defer { announcer.cancel() }
+        defer { startup.cancel() }
         do {
             try await group.run()
         } catch {

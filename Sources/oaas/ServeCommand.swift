@@ -7,7 +7,7 @@ struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "Run one or more platform roles in this process (configured from the environment).",
-        discussion: "Roles: odgm, gateway (available); pm, crm, router (accepted, not available yet in this build)."
+        discussion: "Roles: odgm, gateway, pm, crm (available); router (accepted, not available yet in this build)."
     )
 
     @Option(name: .long, help: "Comma-separated roles: odgm, gateway, router, pm, crm.")
@@ -33,5 +33,5 @@ struct ServeCommand: AsyncParsableCommand {
 enum Role: String, CaseIterable, Sendable {
     case odgm, gateway, router, pm, crm
 
-    var isAvailable: Bool { self == .odgm || self == .gateway }
+    var isAvailable: Bool { self != .router }
 }

@@ -9,7 +9,7 @@ import Testing
         let port = freePort()
         let dir = temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let dev = try await OaasProcess(["dev", "--gateway-port", String(port), "--data-dir", dir], port: port)
+        let dev = try await OaasProcess(["dev", "--gateway-port", String(port), "--port", String(freePort()), "--data-dir", dir], port: port)
         let g = ["-g", "http://127.0.0.1:\(port)"]
         let env = ["OAAS_CONFIG_PATH": (dir as NSString).appendingPathComponent("config.yml")]
 
@@ -48,13 +48,13 @@ import Testing
         let dir = temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         do {
-            let dev = try await OaasProcess(["dev", "--gateway-port", String(port), "--data-dir", dir], port: port)
+            let dev = try await OaasProcess(["dev", "--gateway-port", String(port), "--port", String(freePort()), "--data-dir", dir], port: port)
             let (status, _, _) = try await dev.http("PUT", "/api/class/notes/3/objects-str/n1/entries-str/body", body: Data("hello".utf8))
             #expect(status == 204)
             dev.signal(SIGTERM)
             #expect(try await dev.waitForExit() == 0)
         }
-        let dev = try await OaasProcess(["dev", "--gateway-port", String(port), "--data-dir", dir], port: port)
+        let dev = try await OaasProcess(["dev", "--gateway-port", String(port), "--port", String(freePort()), "--data-dir", dir], port: port)
         let (status, headers, body) = try await dev.http("GET", "/api/class/notes/3/objects-str/n1/entries-str/body")
         #expect(status == 200)
         #expect(String(decoding: body, as: UTF8.self) == "hello")

@@ -9,7 +9,7 @@ import Testing
         let port = freePort()
         let dir = temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let dev = try await OaasProcess(["dev", "--gateway-port", String(port), "--data-dir", dir], port: port)
+        let dev = try await OaasProcess(["dev", "--gateway-port", String(port), "--port", String(freePort()), "--data-dir", dir], port: port)
         let base = "/api/class/docs/0/objects-str/doc-1"
         #expect(try await dev.http("PUT", base + "/entries-str/title", body: Data("first".utf8)).0 == 204)
 

@@ -35,6 +35,9 @@ struct KubeResponder: HTTPResponder {
                                                   contentType: contentType))
             if state.requests.count > State.maxRecordedRequests { state.requests.removeFirst() }
         }
+        if let fault = store.withState({ $0.takeFault(method: method, path: request.uri.path, query: query) }) {
+            throw fault
+        }
         let segments = request.uri.path.split(separator: "/").map { String($0).removingPercentEncoding ?? String($0) }
 
         if segments.count == 1, ["healthz", "livez", "readyz"].contains(segments[0]) {

@@ -21,6 +21,8 @@ struct State {
     var shuttingDown = false
 
     var requiredToken: String?
+    /// Injected failures (test hook, `KubeTestServer+Faults.swift`).
+    var faults: [KubeFault] = []
     var requests: [RecordedRequest] = []
     static let maxRecordedRequests = 10_000
 
