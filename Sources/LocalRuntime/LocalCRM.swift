@@ -43,6 +43,11 @@ public actor LocalCRM {
     let host: any CollectionHost
     let store: LocalRecordStore
     let logger: Logger
+    /// The records, read and changed only on this actor (LMDB keeps them durable): a reconcile pass and a Deploy
+    /// that interleave at an `await` never overwrite each other's fields.
+    private var records: [String: ClassRuntime]
+    /// Writes reach LMDB in the order the actor made them.
+    private var lastPersist: Task<Void, any Error>?
     private var running: Set<String> = []
     private var again: Set<String> = []
     private var loggedEndpoints: Set<String> = []
@@ -57,6 +62,7 @@ public actor LocalCRM {
             .appendingPathComponent("oaas-dev-crm-\(ProcessInfo.processInfo.processIdentifier)")
         let path = ((base as NSString).appendingPathComponent("crm") as NSString).appendingPathComponent(options.envName)
         store = try LocalRecordStore(storage: storage, path: path, durable: options.dataDir != nil)
+        records = Dictionary(try store.list().map { ($0.name, $0) }, uniquingKeysWith: { _, last in last })
     }
 
     nonisolated var renderContext: RenderContext {
@@ -85,6 +91,14 @@ public actor LocalCRM {
             if existing.spec != desired.spec {
                 record.spec = desired.spec
                 record.generation += 1
+                // Until the next pass has realised the new spec, the runtime is progressing (spec §9.4 SpecChanged).
+                var status = record.status ?? ClassRuntimeStatus()
+                status.phase = .progressing
+                status.message = "spec changed"
+                status.conditions = Conditions.set(.progressing, reason: "SpecChanged", message: "spec changed",
+                                                   previous: status.conditions, generation: record.generation)
+                status.lastUpdated = Self.now()
+                record.status = status
                 message = "updated"
             } else {
                 message = "unchanged"
@@ -215,10 +229,10 @@ public actor LocalCRM {
     }
 
     private func reconcileOnce(_ name: String) async throws {
-        guard var record = try store.get(name) else { return }
+        guard var record = records[name] else { return }
         if record.isBeingDeleted {
             try await removeChildren(of: record)
-            try await store.delete(name)
+            try await persist(name, nil)
             logger.info("deleted \(name)")
             return
         }
@@ -253,8 +267,13 @@ public actor LocalCRM {
                 functions[index].observedUrl = url
             }
         }
-        record = try store.get(name) ?? record
-        guard !record.isBeingDeleted else { return startReconcile(name) }
+        guard let latest = records[name] else { return }
+        // The spec changed or deletion began while this pass ran: its observations are stale, run again.
+        guard latest.generation == record.generation, !latest.isBeingDeleted else {
+            again.insert(name)
+            return
+        }
+        record = latest
         record.status = LocalStatus.next(record: record, plan: plan, functions: functions, applied: applied,
                                          problems: problems, deadline: options.progressDeadline)
         try await write(record)
@@ -289,15 +308,28 @@ public actor LocalCRM {
     }
 
     private func read(_ name: String) throws(CRMError) -> ClassRuntime? {
-        do { return try store.get(name) } catch { throw .internalError("reading ClassRuntime '\(name)': \(error)") }
+        records[name]
     }
 
     private func all() throws(CRMError) -> [ClassRuntime] {
-        do { return try store.list() } catch { throw .internalError("listing ClassRuntimes: \(error)") }
+        records.values.sorted { $0.name < $1.name }
     }
 
     private func write(_ record: ClassRuntime) async throws(CRMError) {
-        do { try await store.put(record) } catch { throw .unavailable("storing ClassRuntime '\(record.name)': \(error)") }
+        do { try await persist(record.name, record) } catch { throw .unavailable("storing ClassRuntime '\(record.name)': \(error)") }
+    }
+
+    /// Changes the record at once and queues its durable write behind the earlier ones; nil removes it.
+    private func persist(_ name: String, _ record: ClassRuntime?) async throws {
+        records[name] = record
+        let previous = lastPersist
+        let store = self.store
+        let task = Task {
+            _ = await previous?.result
+            if let record { try await store.put(record) } else { try await store.delete(name) }
+        }
+        lastPersist = task
+        try await task.value
     }
 
     static func now() -> String { KubeTime.format(Date()) }

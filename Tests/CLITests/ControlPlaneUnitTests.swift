@@ -118,4 +118,15 @@ struct ControlPlaneUnitTests {
         }
         #expect(throws: (any Error).self) { try AliasRoot.parseAsRoot(["class-runtimes", "list", "id", "--status", "x"]) }
     }
+
+    @Test("help renders for the control-plane commands and names their flags")
+    func help() {
+        let apply = AliasRoot.helpMessage(for: PackageApplyCommand.self)
+        for flag in ["--override-package", "--apply-deployments", "--overwrite", "--pm", "--correlation-id", "--output"] {
+            #expect(apply.contains(flag), "\(flag)")
+        }
+        let status = AliasRoot.helpMessage(for: DeployStatusCommand.self)
+        #expect(status.contains("--wait") && status.contains("--watch") && status.contains("--timeout"))
+        #expect(!AliasRoot.helpMessage(for: ClassRuntimesListCommand.self).isEmpty)
+    }
 }

@@ -14,7 +14,8 @@ struct K8sManifestApplyTests {
         let rbac: [KubeResource] = [
             KubeResource(group: rbacGroup, version: "v1", resource: "roles", kind: "Role"),
             KubeResource(group: rbacGroup, version: "v1", resource: "rolebindings", kind: "RoleBinding"),
-            KubeResource(group: rbacGroup, version: "v1", resource: "clusterroles", kind: "ClusterRole", namespaced: false),
+            KubeResource(group: rbacGroup, version: "v1", resource: "clusterroles", kind: "ClusterRole",
+                         namespaced: false),
             KubeResource(group: rbacGroup, version: "v1", resource: "clusterrolebindings", kind: "ClusterRoleBinding",
                          namespaced: false),
         ]
@@ -27,13 +28,14 @@ struct K8sManifestApplyTests {
 
     @Test(arguments: K8sManifests.kustomizations)
     func everyRenderedObjectIsCreated(_ kustomization: String) async throws {
-        let rendered = try K8sManifests.render(kustomization)
+        let rendered = try await K8sManifests.render(kustomization)
         try await withKube { server, client in
             try Self.serveRBAC(server)
             for object in rendered.objects {
                 let key = "\(object["apiVersion"]?.stringValue ?? "") \(object.kind ?? "")"
                 let resource = try #require(Self.resources[key], "no REST resource known for \(key)")
-                let created = try await client.create(resource, KubeObject(json: JSONValue(jsonData: object.jsonData())))
+                let json = try JSONValue(jsonData: object.jsonData())
+                let created = try await client.create(resource, KubeObject(json: json))
                 #expect(created.name == object.name)
                 #expect(created.namespace == object.namespace)
             }
@@ -58,7 +60,7 @@ struct K8sManifestApplyTests {
     /// What the README tells users to run, verbatim: `kubectl apply -k k8s`, twice (the second changes nothing).
     @Test(arguments: ["", "overlays/multi-env"])
     func kubectlApplyKustomization(_ kustomization: String) async throws {
-        let expected = try K8sManifests.render(kustomization).objects.count
+        let expected = try await K8sManifests.render(kustomization).objects.count
         try await withTemporaryDirectory { directory in
             try await KubeTestServer.withRunning(quietServer()) { server in
                 try server.writeKubeconfig(to: directory + "/kubeconfig")
@@ -67,11 +69,11 @@ struct K8sManifestApplyTests {
                 let arguments = ["--kubeconfig", directory + "/kubeconfig", "--cache-dir", directory + "/cache",
                                  "--request-timeout=10s", "apply", "--validate=false", "-k",
                                  K8sManifests.path(kustomization)]
-                let first = try runKubectl(arguments)
+                let first = try await K8sManifests.kubectl(arguments)
                 #expect(first.status == 0, "\(first.output)")
                 #expect(first.output.split(separator: "\n").filter { $0.hasSuffix(" created") }.count == expected,
                         "\(first.output)")
-                let second = try runKubectl(arguments)
+                let second = try await K8sManifests.kubectl(arguments)
                 #expect(second.status == 0, "\(second.output)")
                 #expect(second.output.split(separator: "\n").allSatisfy { $0.hasSuffix(" unchanged") },
                         "\(second.output)")
@@ -79,20 +81,6 @@ struct K8sManifestApplyTests {
                 #expect(server.object("roles.rbac.authorization.k8s.io", namespace: "oaas-1", name: "oaas-crm") != nil)
             }
         }
-    }
-
-    /// Runs kubectl and returns its exit status and combined output (small: one line per object).
-    private func runKubectl(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: kubectlPath ?? "/usr/bin/kubectl")
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
     /// The test server implements no RBAC API; serve its four kinds as plain resources so names, labels and

@@ -32,12 +32,13 @@ struct K8sManifestTests {
     // MARK: Rendering
 
     @Test(arguments: K8sManifests.kustomizations)
-    func rendersEveryObjectOnceWithItsNamespaceAndTheCRDFirst(_ kustomization: String) throws {
-        let rendered = try K8sManifests.render(kustomization)
+    func rendersEveryObjectOnceWithItsNamespaceAndTheCRDFirst(_ kustomization: String) async throws {
+        let rendered = try await K8sManifests.render(kustomization)
         #expect(!rendered.objects.isEmpty)
         var seen: Set<String> = []
         for object in rendered.objects {
-            let id = "\(object["apiVersion"]?.stringValue ?? "?") \(object.kind ?? "?") \(object.namespace ?? "-")/\(object.name ?? "?")"
+            let id = "\(object["apiVersion"]?.stringValue ?? "?") \(object.kind ?? "?") "
+                + "\(object.namespace ?? "-")/\(object.name ?? "?")"
             #expect(object.kind != nil && object.name != nil, "incomplete object: \(id)")
             #expect(seen.insert(id).inserted, "rendered twice: \(id)")
         }
@@ -45,7 +46,8 @@ struct K8sManifestTests {
         let namespaces = Set(rendered.all("Namespace").compactMap(\.name))
         for object in rendered.objects {
             if let namespace = object.namespace {
-                #expect(namespaces.contains(namespace), "\(object.kind ?? "") \(object.name ?? ""): namespace \(namespace) is not rendered")
+                #expect(namespaces.contains(namespace),
+                        "\(object.kind ?? "") \(object.name ?? ""): namespace \(namespace) is not rendered")
             }
         }
         // Namespaces, then the CRD, then everything else (kubectl applies in output order).
@@ -59,8 +61,8 @@ struct K8sManifestTests {
     // MARK: RBAC
 
     @Test(arguments: [oneEnvironment, twoEnvironments])
-    func crmRoleIsExactlyTheLeastPrivilegeRole(_ kustomization: String) throws {
-        let rendered = try K8sManifests.render(kustomization)
+    func crmRoleIsExactlyTheLeastPrivilegeRole(_ kustomization: String) async throws {
+        let rendered = try await K8sManifests.render(kustomization)
         let roles = rendered.all("Role").filter { $0.name == "oaas-crm" }
         #expect(roles.count == crmNamespaces(rendered).count)
         for role in roles {
@@ -75,7 +77,8 @@ struct K8sManifestTests {
             #expect(!grants.contains { $0.group == "*" || $0.resource == "*" || $0.verb == "*" })
             // Only `create` on Leases is unrestricted; everything else names the one lock.
             for lease in grants where lease.resource == "leases" {
-                #expect(lease.verb == "create" ? lease.resourceNames.isEmpty : lease.resourceNames == ["oaas-crm-leader"])
+                let expectedNames = lease.verb == "create" ? [] : ["oaas-crm-leader"]
+                #expect(lease.resourceNames == expectedNames, "\(lease)")
             }
 
             let namespace = try #require(role.namespace)
@@ -100,8 +103,8 @@ struct K8sManifestTests {
         #expect(rendered.all("ClusterRole").count == 1 && rendered.all("ClusterRoleBinding").count == 1)
     }
 
-    @Test func onlyTheCRMGetsAnAPIToken() throws {
-        let rendered = try K8sManifests.render(Self.oneEnvironment)
+    @Test func onlyTheCRMGetsAnAPIToken() async throws {
+        let rendered = try await K8sManifests.render(Self.oneEnvironment)
         let account = try #require(rendered.object("ServiceAccount", "oaas-pm", namespace: "oaas"))
         #expect(account["automountServiceAccountToken"] == false)
         let bound = (rendered.all("RoleBinding") + rendered.all("ClusterRoleBinding")).flatMap(subjects)
@@ -116,14 +119,15 @@ struct K8sManifestTests {
                 #expect(pod["automountServiceAccountToken"] == false, "\(deployment.name ?? "") mounts an API token")
             }
         }
-        #expect(rendered.object("Deployment", "oaas-pm", namespace: "oaas")?.podSpec?["serviceAccountName"] == "oaas-pm")
+        let pm = rendered.object("Deployment", "oaas-pm", namespace: "oaas")
+        #expect(pm?.podSpec?["serviceAccountName"] == "oaas-pm")
     }
 
     // MARK: Workloads
 
     @Test(arguments: K8sManifests.kustomizations)
-    func everyRoleRunsTheOneImageHardenedAndProbed(_ kustomization: String) throws {
-        let rendered = try K8sManifests.render(kustomization)
+    func everyRoleRunsTheOneImageHardenedAndProbed(_ kustomization: String) async throws {
+        let rendered = try await K8sManifests.render(kustomization)
         let deployments = rendered.all("Deployment")
         #expect(Set(deployments.compactMap(\.name)) == ["oaas-pm", "oaas-crm", "oaas-router", "oaas-gateway"])
         for deployment in deployments {
@@ -153,8 +157,8 @@ struct K8sManifestTests {
         }
     }
 
-    @Test func pmKeepsItsDataOnAClaimAndListsTheEnvironment() throws {
-        let rendered = try K8sManifests.render(Self.oneEnvironment)
+    @Test func pmKeepsItsDataOnAClaimAndListsTheEnvironment() async throws {
+        let rendered = try await K8sManifests.render(Self.oneEnvironment)
         let pm = try #require(rendered.object("Deployment", "oaas-pm", namespace: "oaas"))
         #expect(pm.value(at: "spec", "replicas") == 1)
         #expect(pm.value(at: "spec", "strategy", "type") == "Recreate")
@@ -174,15 +178,17 @@ struct K8sManifestTests {
 
         let environment = pmEnvironment(rendered)
         #expect(environment["CRM_DEFAULT_CLUSTER"] == "oaas-1")
-        let expected = TestJSON.parse(json: Array(#"[{"name":"oaas-1","url":"http://oaas-crm.oaas-1.svc.cluster.local:8088","timeout":30,"retry_attempts":3}]"#.utf8))
+        let expected: TestJSON = [[
+            "name": "oaas-1", "url": "http://oaas-crm.oaas-1.svc.cluster.local:8088", "timeout": 30, "retry_attempts": 3,
+        ]]
         #expect(environment["CRM_CLUSTERS_JSON"].flatMap { TestJSON.parse(json: Array($0.utf8)) } == expected)
     }
 
     /// Each entry of PM's `CRM_CLUSTERS_JSON` names a CRM Service that exists, in front of a CRM that reports that
     /// environment name.
     @Test(arguments: [(oneEnvironment, ["oaas-1"]), (twoEnvironments, ["oaas-1", "oaas-2"])])
-    func everyPMEnvironmentReachesItsCRM(_ kustomization: String, _ names: [String]) throws {
-        let rendered = try K8sManifests.render(kustomization)
+    func everyPMEnvironmentReachesItsCRM(_ kustomization: String, _ names: [String]) async throws {
+        let rendered = try await K8sManifests.render(kustomization)
         let environment = pmEnvironment(rendered)
         let clusters = try #require(environment["CRM_CLUSTERS_JSON"].flatMap { TestJSON.parse(json: Array($0.utf8)) })
         let entries = clusters.arrayValue ?? []
@@ -217,8 +223,8 @@ struct K8sManifestTests {
     }
 
     @Test(arguments: [oneEnvironment, twoEnvironments])
-    func routerAndGatewayOfEveryEnvironment(_ kustomization: String) throws {
-        let rendered = try K8sManifests.render(kustomization)
+    func routerAndGatewayOfEveryEnvironment(_ kustomization: String) async throws {
+        let rendered = try await K8sManifests.render(kustomization)
         for namespace in crmNamespaces(rendered) {
             // The CRM finds the router by these labels and hands its `grpc` port to ODGM and functions.
             let routerService = try #require(rendered.object("Service", "oaas-router", namespace: namespace))
@@ -240,8 +246,8 @@ struct K8sManifestTests {
 
     // MARK: Overlays
 
-    @Test func kindExposesPMAndGatewayOnFixedNodePorts() throws {
-        let rendered = try K8sManifests.render("overlays/kind")
+    @Test func kindExposesPMAndGatewayOnFixedNodePorts() async throws {
+        let rendered = try await K8sManifests.render("overlays/kind")
         for (name, namespace, nodePort) in [("oaas-pm", "oaas", 30180), ("oaas-gateway", "oaas-1", 30081)] {
             let service = try #require(rendered.object("Service", name, namespace: namespace))
             #expect(service.value(at: "spec", "type") == "NodePort")
@@ -259,8 +265,8 @@ struct K8sManifestTests {
         #expect(Set(mapped) == [30180, 30081])
     }
 
-    @Test func etcdOverlayRunsTwoPMsOnEtcd() throws {
-        let rendered = try K8sManifests.render("overlays/etcd")
+    @Test func etcdOverlayRunsTwoPMsOnEtcd() async throws {
+        let rendered = try await K8sManifests.render("overlays/etcd")
         let etcd = try #require(rendered.object("StatefulSet", "oaas-etcd", namespace: "oaas"))
         let image = try #require(etcd.container?["image"]?.stringValue)
         let version = image.split(separator: ":").last.map { tag in
@@ -270,7 +276,8 @@ struct K8sManifestTests {
         let claims = etcd.list("spec", "volumeClaimTemplates")
         #expect(claims.count == 1)
         #expect(claims.first?.value(at: "spec", "resources", "requests", "storage") == "1Gi")
-        let service = try #require(rendered.object("Service", etcd.value(at: "spec", "serviceName")?.stringValue ?? "", namespace: "oaas"))
+        let serviceName = etcd.value(at: "spec", "serviceName")?.stringValue ?? ""
+        let service = try #require(rendered.object("Service", serviceName, namespace: "oaas"))
         #expect(service.value(at: "spec", "selector") == etcd.value(at: "spec", "selector", "matchLabels"))
         #expect(service.list("spec", "ports").contains { $0["port"] == 2379 })
 
@@ -285,8 +292,8 @@ struct K8sManifestTests {
         #expect(pm.podSpec?.list("volumes").allSatisfy { $0["persistentVolumeClaim"] == nil } == true)
     }
 
-    @Test func multiEnvOverlayPeersTheRoutersOfBothEnvironments() throws {
-        let rendered = try K8sManifests.render(Self.twoEnvironments)
+    @Test func multiEnvOverlayPeersTheRoutersOfBothEnvironments() async throws {
+        let rendered = try await K8sManifests.render(Self.twoEnvironments)
         #expect(Set(rendered.all("Namespace").compactMap(\.name)) == ["oaas", "oaas-1", "oaas-2"])
         for (namespace, peer) in [("oaas-1", "oaas-2"), ("oaas-2", "oaas-1")] {
             let router = try #require(rendered.object("Deployment", "oaas-router", namespace: namespace)?.container)
@@ -346,7 +353,7 @@ struct K8sManifestTests {
         #expect(pod.value(at: "securityContext", "seccompProfile", "type") == "RuntimeDefault", "\(name)",
                 sourceLocation: sourceLocation)
         let declared = Set(pod.list("volumes").compactMap { $0["name"]?.stringValue }
-            + workload.list("spec", "volumeClaimTemplates").compactMap { $0.value(at: "metadata", "name")?.stringValue })
+            + workload.list("spec", "volumeClaimTemplates").compactMap(\.name))
         for container in pod.list("containers") {
             let security = container["securityContext"]
             #expect(security?["readOnlyRootFilesystem"] == true, "\(name)", sourceLocation: sourceLocation)

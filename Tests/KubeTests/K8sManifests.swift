@@ -16,35 +16,58 @@ enum K8sManifests {
         relative.isEmpty ? directory.path : directory.appendingPathComponent(relative).path
     }
 
-    /// Renders each kustomization once per test run (the manifests do not change while tests run).
-    private static let cache = Mutex<[String: RenderedManifests]>([:])
+    /// One rendering per kustomization per test run, shared by every test that asks, even concurrently (each
+    /// `kubectl kustomize` costs CPU the other suites' API servers need).
+    private static let renderings = Mutex<[String: Task<RenderedManifests, any Error>]>([:])
 
-    static func render(_ kustomization: String) throws -> RenderedManifests {
-        if let cached = cache.withLock({ $0[kustomization] }) { return cached }
-        let rendered = try kustomize(kustomization)
-        cache.withLock { $0[kustomization] = rendered }
-        return rendered
+    static func render(_ kustomization: String) async throws -> RenderedManifests {
+        let task = renderings.withLock { renderings in
+            if let running = renderings[kustomization] { return running }
+            let task = Task { try await kustomize(kustomization) }
+            renderings[kustomization] = task
+            return task
+        }
+        return try await task.value
     }
 
-    /// Runs `kubectl kustomize` on `k8s/<kustomization>`; output goes to a file, so no pipe can fill up and stall.
-    private static func kustomize(_ kustomization: String) throws -> RenderedManifests {
+    private static func kustomize(_ kustomization: String) async throws -> RenderedManifests {
         let output = FileManager.default.temporaryDirectory
             .appendingPathComponent("oaas-kustomize-\(UUID().uuidString).yaml")
         defer { try? FileManager.default.removeItem(at: output) }
+        let run = try await kubectl(["kustomize", path(kustomization), "-o", output.path])
+        guard run.status == 0 else {
+            throw KustomizeFailed(kustomization: kustomization, status: run.status, message: run.output)
+        }
+        return try RenderedManifests(yaml: String(contentsOf: output, encoding: .utf8), source: kustomization)
+    }
+
+    /// Runs kubectl and returns its exit status and combined output. It waits without holding a thread of the
+    /// concurrency pool (test API servers answer kubectl from that pool), and kubectl writes to a file, so it can
+    /// never stall on a full pipe.
+    static func kubectl(_ arguments: [String]) async throws -> (status: Int32, output: String) {
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("oaas-kubectl-\(UUID().uuidString).log")
+        guard FileManager.default.createFile(atPath: log.path, contents: nil) else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: log.path])
+        }
+        defer { try? FileManager.default.removeItem(at: log) }
+        let handle = try FileHandle(forWritingTo: log)
+        defer { try? handle.close() }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: kubectlPath ?? "/usr/bin/kubectl")
-        process.arguments = ["kustomize", path(kustomization), "-o", output.path]
-        let errors = Pipe()
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = errors
-        try process.run()
-        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw KustomizeFailed(kustomization: kustomization, status: process.terminationStatus, message: message)
+        process.arguments = arguments
+        process.standardOutput = handle
+        process.standardError = handle
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            process.terminationHandler = { _ in continuation.resume() }
+            do {
+                try process.run()
+            } catch {
+                process.terminationHandler = nil
+                continuation.resume(throwing: error)
+            }
         }
-        let yaml = try String(contentsOf: output, encoding: .utf8)
-        return try RenderedManifests(yaml: yaml, source: kustomization)
+        // Read after the wait, which also keeps `process` alive until it has exited.
+        return (process.terminationStatus, try String(contentsOf: log, encoding: .utf8))
     }
 }
 
@@ -105,7 +128,9 @@ extension TestJSON {
     var kind: String? { self["kind"]?.stringValue }
     var name: String? { value(at: "metadata", "name")?.stringValue }
     var namespace: String? { value(at: "metadata", "namespace")?.stringValue }
-    var labels: [String: String] { value(at: "metadata", "labels")?.objectValue?.compactMapValues(\.stringValue) ?? [:] }
+    var labels: [String: String] {
+        value(at: "metadata", "labels")?.objectValue?.compactMapValues(\.stringValue) ?? [:]
+    }
 
     /// A list field as an array (absent = empty).
     func list(_ path: String...) -> [TestJSON] { value(at: path)?.arrayValue ?? [] }

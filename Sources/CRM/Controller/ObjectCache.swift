@@ -43,6 +43,11 @@ final class ObjectCache: Sendable {
         objects.withLock { _ = $0[resource]?.removeValue(forKey: name) }
     }
 
+    /// Forgets every object of `resource` (before an informer starts over).
+    func clear(_ resource: KubeResource) {
+        objects.withLock { _ = $0.removeValue(forKey: resource) }
+    }
+
     /// resourceVersions are opaque, but every API server we know uses increasing integers; only when both parse is
     /// one called newer.
     static func isNewer(_ lhs: KubeObject, than rhs: KubeObject) -> Bool {

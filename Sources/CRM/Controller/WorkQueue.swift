@@ -74,11 +74,6 @@ final class WorkQueue: Sendable {
         wake?.resume()
     }
 
-    /// Drops any delayed requeue of `key` (e.g. the object is gone).
-    func forget(_ key: String) {
-        state.withLock { _ = $0.delayed.removeValue(forKey: key) }
-    }
-
     /// The next key to process, waiting for one; `nil` once shut down or when the calling task is cancelled.
     func next() async -> String? {
         let id: UInt64 = state.withLock { state in

@@ -15,11 +15,6 @@ struct RequestDeadline: Sendable {
         self.callTimeout = callTimeout
     }
 
-    init(deadline: Instant?, callTimeout: Duration) {
-        self.deadline = deadline
-        self.callTimeout = callTimeout
-    }
-
     var remaining: Duration? { deadline.map { ContinuousClock.now.duration(to: $0) } }
 
     /// Refuses a request that arrives with less than `minimum` left, before it has any side effect.

@@ -55,7 +55,7 @@ struct PMHarness: Sendable {
             let role = try await PMRole(config: config, container: container, metricsFactory: metrics)
             let router = Router()
             role.register(on: router)
-            let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)), services: role.services, logger: logs.logger(level: .error))
+            let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)), services: role.services, logger: logs.logger(level: .info))
             try await app.test(.live) { client in
                 try await test(PMHarness(client: client, crms: crms, metrics: metrics, logs: logs, role: role))
             }

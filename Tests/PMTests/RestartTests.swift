@@ -1,0 +1,30 @@
+import Foundation
+import PM
+import Testing
+
+/// LMDB is PM's default: a restarted PM has its packages, deployments and mappings back (spec §6, §16).
+@Suite struct RestartTests {
+    @Test func restartKeepsData() async throws {
+        let path = (NSTemporaryDirectory() as NSString).appendingPathComponent("oaas-pm-restart-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let storage = PMConfig.Storage.lmdb(path: path, mapSizeBytes: 64 << 20)
+        let crm = FakeCRM(env: "default")
+        try await PMHarness.run(crms: [crm], storage: storage, configure: { _ in }) { pm in
+            #expect(try await pm.post("/api/v1/packages", Fixtures.shopJSON).status == 201)
+            #expect(try await pm.post("/api/v1/deployments", Fixtures.deployment()).status == 201)
+        }
+        #expect(FileManager.default.fileExists(atPath: (path as NSString).appendingPathComponent("data.mdb")))
+        let again = FakeCRM(env: "default")
+        try await PMHarness.run(crms: [again], storage: storage, configure: { _ in }) { pm in
+            #expect(try await pm.get("/api/v1/packages/shop").status == 200)
+            let record = try await pm.get("/api/v1/deployments/cart?live=false").object()
+            #expect(record.object("status")?.object("envs")?.object("default")?.string("dispatch") == "accepted")
+            let mappings = try await pm.get("/api/v1/deployments/cart/env-mappings").object()
+            #expect(mappings.object("env_ids")?.string("default") == crm.deployed.first?.id)
+            // Same ids after the restart: a redeploy updates in place.
+            #expect(try await pm.post("/api/v1/deployments", Fixtures.deployment()).status == 200)
+            #expect(again.deployed.first?.id == crm.deployed.first?.id)
+            #expect(again.deployed.first?.odgmConfig.envNodeIds == crm.deployed.first?.odgmConfig.envNodeIds)
+        }
+    }
+}
