@@ -96,6 +96,7 @@ struct BuildTests {
         ("duplicate function", "deployment_unit.functions[1].function_key"),
         ("enforcement", "deployment_unit.nfr.enforcement_mode"),
         ("no class", "deployment_unit.class_key"),
+        ("name clash", "deployment_unit.functions[1].function_key"),
     ])
     func invalid(problem: String, field: String) {
         var unit = RenderFixtures.unit()
@@ -114,6 +115,7 @@ struct BuildTests {
         case "duplicate function": unit.functions[1].functionKey = "Cart.add"
         case "enforcement": unit.nfr.enforcementMode = "sometimes"
         case "no class": unit.classKey = ""
+        case "name clash": unit.functions[1].functionKey = "cart_add"
         default: Issue.record("unknown case \(problem)")
         }
         #expect {

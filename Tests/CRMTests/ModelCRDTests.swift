@@ -100,6 +100,28 @@ struct ModelCRDTests {
         #expect(walker.problems == [])
     }
 
+    @Test("the comparison catches drift: unknown key, wrong type, missing required field, unwritten CRD field")
+    func driftIsDetected() throws {
+        let version = try Self.version(Self.loadCRD())
+        let schema = try #require((version["schema"] as? [String: Any])?["openAPIV3Schema"] as? [String: Any])
+        var object = try Self.fullyPopulated().kubeObject().json
+        object.setValue("x", at: "spec", "brand_new_field")
+        object.setValue("four", at: "spec", "odgm_config", "partition_count")
+        object.setValue(nil, at: "spec", "package_class_key")
+        object.setValue(nil, at: "spec", "telemetry")
+        var walker = SchemaWalker()
+        walker.check(object, schema: schema, path: "")
+        #expect(walker.problems.sorted() == [
+            ".spec.brand_new_field: written by the model but not in the CRD",
+            ".spec.odgm_config.partition_count: string where the CRD says integer",
+            ".spec.package_class_key: required by the CRD but not written",
+        ])
+        var declared: [String] = []
+        SchemaWalker.declaredPaths(schema, path: "", into: &declared)
+        #expect(declared.contains(".spec.telemetry.sampling_rate"))
+        #expect(!walker.visited.contains(".spec.telemetry.sampling_rate"))
+    }
+
     /// Every optional field of the model set, so the walk touches the whole schema.
     static func fullyPopulated() throws -> ClassRuntime {
         var cr = try RenderFixtures.classRuntime()

@@ -148,6 +148,24 @@ struct RenderFunctionTests {
         }
     }
 
+    @Test("two function keys that give the same object names are a render error")
+    func nameClash() {
+        let cr = RenderFixtures.simple(functions: [RenderFixtures.container("Cart.total"),
+                                                   RenderFixtures.container("cart_total")])
+        #expect(throws: CRMError.invalidArgument(
+            "spec.functions[1].function_key: 'cart_total' gives the same object names as 'Cart.total' (fn-cart-total)")) {
+            try Renderer.render(cr, context: RenderFixtures.context())
+        }
+    }
+
+    @Test("a config HTTP_PORT that disagrees with provision_config.port is kept, with a warning")
+    func portMismatchWarning() throws {
+        let cr = RenderFixtures.simple(functions: [RenderFixtures.container("f", port: 9000,
+                                                                          config: ["HTTP_PORT": "7000"])])
+        let rendered = try Renderer.render(cr, context: RenderFixtures.context())
+        #expect(rendered.warnings == ["function 'f': config HTTP_PORT is '7000' but the container port is 9000"])
+    }
+
     @Test("Knative: a Knative Service (no Deployment/Service/HPA) with env order, ODGM env and scaling annotations")
     func knative() throws {
         var cr = RenderFixtures.simple(

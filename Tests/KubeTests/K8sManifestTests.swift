@@ -179,7 +179,8 @@ struct K8sManifestTests {
         let environment = pmEnvironment(rendered)
         #expect(environment["CRM_DEFAULT_CLUSTER"] == "oaas-1")
         let expected: TestJSON = [[
-            "name": "oaas-1", "url": "http://oaas-crm.oaas-1.svc.cluster.local:8088", "timeout": 30, "retry_attempts": 3,
+            "name": "oaas-1", "url": "http://oaas-crm.oaas-1.svc.cluster.local:8088",
+            "timeout": 30, "retry_attempts": 3,
         ]]
         #expect(environment["CRM_CLUSTERS_JSON"].flatMap { TestJSON.parse(json: Array($0.utf8)) } == expected)
     }

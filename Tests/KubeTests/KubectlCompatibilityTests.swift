@@ -14,19 +14,10 @@ let kubectlPath: String? = {
 @Suite("Test server: kubectl compatibility", .enabled(if: kubectlPath != nil, "kubectl is not installed"))
 struct KubectlCompatibilityTests {
 
-    /// Runs kubectl (bounded by its own request timeout) and returns exit status and combined output.
-    private func run(_ directory: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: kubectlPath ?? "/usr/bin/kubectl")
-        process.arguments = ["--kubeconfig", directory + "/kubeconfig", "--cache-dir", directory + "/cache",
-                             "--request-timeout=5s"] + arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    /// Runs kubectl (bounded by its own request timeout) without blocking a concurrency thread the test server needs.
+    private func run(_ directory: String, _ arguments: [String]) async throws -> (status: Int32, output: String) {
+        try await K8sManifests.kubectl(["--kubeconfig", directory + "/kubeconfig", "--cache-dir", directory + "/cache",
+                                        "--request-timeout=5s"] + arguments)
     }
 
     @Test func serverSideApplyLabelGetAndDelete() async throws {
@@ -53,11 +44,11 @@ struct KubectlCompatibilityTests {
                         spec: {containers: [{name: c, image: nginx}]}
                     """, to: directory + "/deployment.yaml")
 
-                let applied = try run(directory, ["apply", "--server-side", "--validate=false", "-f",
+                let applied = try await run(directory, ["apply", "--server-side", "--validate=false", "-f",
                                                   directory + "/deployment.yaml"])
                 #expect(applied.status == 0, "\(applied.output)")
-                #expect(try run(directory, ["label", "deploy", "web", "tier=front"]).status == 0)
-                let fetched = try run(directory, ["get", "deploy", "web", "-o", "json", "--show-managed-fields"])
+                #expect(try await run(directory, ["label", "deploy", "web", "tier=front"]).status == 0)
+                let fetched = try await run(directory, ["get", "deploy", "web", "-o", "json", "--show-managed-fields"])
                 #expect(fetched.status == 0, "\(fetched.output)")
                 let object = try #require(TestJSON.parse(json: Array(fetched.output.utf8)))
                 #expect(object.value(at: "metadata", "labels", "tier") == "front")
@@ -65,8 +56,8 @@ struct KubectlCompatibilityTests {
                     .compactMap { $0["manager"]?.stringValue } ?? []
                 #expect(managers == ["kubectl", "kubectl-label"])
 
-                #expect(try run(directory, ["get", "crt"]).status == 0)
-                #expect(try run(directory, ["delete", "deploy", "web"]).status == 0)
+                #expect(try await run(directory, ["get", "crt"]).status == 0)
+                #expect(try await run(directory, ["delete", "deploy", "web"]).status == 0)
                 #expect(server.object("deployments.apps", namespace: "test", name: "web") == nil)
             }
         }

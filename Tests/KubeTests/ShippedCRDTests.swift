@@ -24,18 +24,10 @@ import Testing
     }
 
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/kubectl"), "kubectl is not installed"))
-    func kustomizationRendersTheCRD() throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/kubectl")
-        process.arguments = ["kustomize", Self.root.appendingPathComponent("k8s").path]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let rendered = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+    func kustomizationRendersTheCRD() async throws {
+        let (status, rendered) = try await K8sManifests.kubectl(["kustomize", Self.root.appendingPathComponent("k8s").path])
+        #expect(status == 0)
         #expect(rendered.contains("name: classruntimes.oaas.io"))
-        #expect(rendered.contains("kind: StatefulSet"))
+        #expect(rendered.contains("kind: Deployment"))
     }
 }

@@ -144,7 +144,6 @@ import Testing
 
     @Test func unknownDefaultEnvAndMissingTLSFilesStopTheRole() async throws {
         let container = ServiceContainer(logger: LogCapture().logger(), env: EnvReader([:]), metrics: .init(), devMode: false)
-        defer { Task { await container.shutdown() } }
         var config = PMConfig(envs: [CRMEnvConfig(name: "a", url: "http://127.0.0.1:1")])
         config.defaultEnv = "zzz"
         await #expect(throws: ConfigurationError.self) { try await PMRole(config: config, container: container, metricsFactory: TestMetrics()) }
@@ -154,5 +153,6 @@ import Testing
         } throws: { error in
             (error as? ConfigurationError)?.description.contains("/nonexistent/ca.pem") == true
         }
+        await container.shutdown()
     }
 }

@@ -9,13 +9,15 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: path) }
         let storage = PMConfig.Storage.lmdb(path: path, mapSizeBytes: 64 << 20)
         let crm = FakeCRM(env: "default")
-        try await PMHarness.run(crms: [crm], storage: storage, configure: { _ in }) { pm in
-            #expect(try await pm.post("/api/v1/packages", Fixtures.shopJSON).status == 201)
-            #expect(try await pm.post("/api/v1/deployments", Fixtures.deployment()).status == 201)
+        try await PMHarness.run(crms: [crm], storage: storage) { pm in
+            let package = try await pm.post("/api/v1/packages", Fixtures.shopJSON)
+            let deployment = try await pm.post("/api/v1/deployments", Fixtures.deployment())
+            #expect(package.status == 201)
+            #expect(deployment.status == 201)
         }
         #expect(FileManager.default.fileExists(atPath: (path as NSString).appendingPathComponent("data.mdb")))
         let again = FakeCRM(env: "default")
-        try await PMHarness.run(crms: [again], storage: storage, configure: { _ in }) { pm in
+        try await PMHarness.run(crms: [again], storage: storage) { pm in
             #expect(try await pm.get("/api/v1/packages/shop").status == 200)
             let record = try await pm.get("/api/v1/deployments/cart?live=false").object()
             #expect(record.object("status")?.object("envs")?.object("default")?.string("dispatch") == "accepted")

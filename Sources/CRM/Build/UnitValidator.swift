@@ -1,4 +1,5 @@
 import Foundation
+import OaaSModels
 import OaaSProto
 
 /// The INVALID_ARGUMENT rules of control-plane spec §8.1 for a DeploymentUnit, plus the shape checks the CRD would
@@ -28,6 +29,9 @@ enum UnitValidator {
             if function.hasNfrRequirements {
                 try validateNfr(function.nfrRequirements, path: "\(path).nfr_requirements")
             }
+        }
+        if let (index, message) = childNameClash(unit.functions.map(\.functionKey)) {
+            throw .invalidArgument("\(root).functions[\(index)].function_key: \(message)")
         }
         var bindingNames = Set<String>()
         for (index, binding) in unit.functionBindings.enumerated() {
@@ -76,6 +80,20 @@ enum UnitValidator {
         for key in function.config.keys.sorted() where !isEnvName(key) {
             throw .invalidArgument("\(functionPath).config[\"\(key)\"]: not a valid env var name")
         }
+    }
+
+    /// Function children are named after dns1035(function_key), so two keys that clean up alike (`Cart.total`,
+    /// `cart_total`) would render one object twice. Returns the index of the second key and why.
+    static func childNameClash(_ keys: [String]) -> (Int, String)? {
+        var owners: [String: String] = [:]
+        for (index, key) in keys.enumerated() {
+            let suffix = DeterministicIds.dns1035(key)
+            if let other = owners[suffix] {
+                return (index, "'\(key)' gives the same object names as '\(other)' (fn-\(suffix))")
+            }
+            owners[suffix] = key
+        }
+        return nil
     }
 
     private static func validateOdgm(_ odgm: Oaas_Deployment_OdgmConfig, path: String) throws(CRMError) {

@@ -43,7 +43,12 @@ struct FunctionEnv {
                 values[name] = value
             }
         }
-        if values["HTTP_PORT"] == nil { values["HTTP_PORT"] = String(port) }
+        if values["HTTP_PORT"] == nil {
+            values["HTTP_PORT"] = String(port)
+        } else if values["HTTP_PORT"] != String(port) {
+            warnings.append("function '\(function.functionKey)': config HTTP_PORT is '\(values["HTTP_PORT"] ?? "")' "
+                + "but the container port is \(port)")
+        }
         let env = values.keys.sorted().map { EnvVar.value($0, values[$0] ?? "") }
         return (env, warnings)
     }

@@ -89,6 +89,9 @@ public enum Renderer {
                 throw .invalidArgument("\(path).config[\"\(name)\"]: not a valid env var name")
             }
         }
+        if let (index, message) = UnitValidator.childNameClash(spec.functions.map(\.functionKey)) {
+            throw .invalidArgument("spec.functions[\(index)].function_key: \(message)")
+        }
         if let shardType = spec.odgmConfig?.shardType, !shardType.isEmpty,
            !UnitValidator.shardTypes.contains(shardType.lowercased())
         {
