@@ -25,10 +25,14 @@ public final class CRMRole: Sendable {
     /// - Parameters:
     ///   - kube: the client to use; nil builds one from `KUBECONFIG` / the in-cluster service account (problems are
     ///     a `ConfigurationError` naming the variable), shut down with the container.
-    ///   - leaderTasks: extra loops only the leader runs (NFR analyzer/enforcer).
+    ///   - leaderTasks: loops only the leader runs; by default the NFR analyzer (phase 2) and enforcer (phase 3).
     public convenience init(
-        config: CRMConfig, container: ServiceContainer, kube: KubeClient?, leaderTasks: [any CRMLeaderTask] = []
+        config: CRMConfig, container: ServiceContainer, kube: KubeClient?,
+        leaderTasks: [any CRMLeaderTask] = CRMRole.nfrLeaderTasks
     ) async throws {
+        var config = config
+        config.nfrEnforcementEnabled = try NFRFeatureFlag.resolve(environment: container.env.values,
+                                                                  current: config.nfrEnforcementEnabled)
         var logger = container.logger
         logger[metadataKey: "role"] = "crm"
         let client: KubeClient
@@ -46,6 +50,9 @@ public final class CRMRole: Sendable {
             health.isServing() ? nil : "the kubernetes API server has not answered within \(health.window)"
         }
     }
+
+    /// The NFR analyzer (runs iff `OPRC_CRM_PROM_URL` is set) and enforcer (runs iff the enforcement feature is on).
+    public static var nfrLeaderTasks: [any CRMLeaderTask] { [NFRAnalyzer(), NFREnforcer()] }
 
     /// Builds the role around an existing client (the public initialiser adds the container hooks).
     init(config: CRMConfig, client: KubeClient, logger: Logger, leaderTasks: [any CRMLeaderTask] = []) {

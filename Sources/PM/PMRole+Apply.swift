@@ -65,7 +65,9 @@ extension PMRole {
             let result = exists
                 ? try await routes.packages.update(package, warnings: [], preconditions: .none, redeploy: true, correlationId: correlationId, logger: logger)
                 : try await routes.packages.create(package, warnings: [], logger: logger)
-            return ["package \(result.name): \(result.status.rawValue)"] + result.warnings.map { "warning: package \(result.name): \($0)" }
+            // The file's deployments are applied right after, so the validator's hint to apply them separately is noise.
+            let warnings = result.warnings.filter { !$0.hasPrefix("deployments:") }
+            return ["package \(result.name): \(result.status.rawValue)"] + warnings.map { "warning: package \(result.name): \($0)" }
         } catch {
             return ["error: package \(package.name): \(error.code.rawValue): \(error.message)"]
         }

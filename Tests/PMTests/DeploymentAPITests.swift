@@ -133,6 +133,16 @@ import Testing
             #expect(removal.status == 409)
             #expect(removal.errorCode == "IN_USE")
 
+            let noTotal = Fixtures.shopJSON.replacingOccurrences(of: #",{"name":"total","function_key":"Cart.total","stateless":true}"#, with: "")
+            let bindingRemoved = try await pm.put("/api/v1/packages/shop", noTotal)
+            #expect(bindingRemoved.status == 409)
+            #expect(bindingRemoved.errorMessage?.contains("binding 'Cart.total'") == true)
+            // Rebinding a method to another function is an update, not a removal.
+            let rebound = Fixtures.shopJSON
+                .replacingOccurrences(of: #"{"name":"add","function_key":"Cart.add"}"#, with: #"{"name":"add","function_key":"Cart.add2"}"#)
+                .replacingOccurrences(of: #"{"key":"Cart.add","#, with: #"{"key":"Cart.add2","#)
+            #expect(try await pm.put("/api/v1/packages/shop?redeploy=false", rebound).status == 200)
+
             #expect(try await pm.delete("/api/v1/packages/shop?cascade=true").status == 204)
             #expect(try pm.crm("default").deleted == [unitId])
             #expect(try await pm.get("/api/v1/deployments/cart").status == 404)

@@ -29,4 +29,23 @@ import Testing
             #expect(again.deployed.first?.odgmConfig.envNodeIds == crm.deployed.first?.odgmConfig.envNodeIds)
         }
     }
+
+    @Test(.enabled(if: EtcdTestServer.isInstalled, EtcdTestServer.skipReason))
+    func etcdBackedPMKeepsDataAcrossInstances() async throws {
+        let server = try await EtcdTestServer.shared.value
+        let storage = PMConfig.Storage.etcd(server.config(prefix: "/oaas-test/\(UUID().uuidString)"))
+        try await PMHarness.run(crms: [FakeCRM(env: "default")], storage: storage) { pm in
+            let package = try await pm.post("/api/v1/packages", Fixtures.shopJSON)
+            let deployment = try await pm.post("/api/v1/deployments", Fixtures.deployment())
+            #expect(package.status == 201)
+            #expect(deployment.status == 201)
+        }
+        // A second PM replica (same prefix) sees the same records.
+        try await PMHarness.run(crms: [FakeCRM(env: "default")], storage: storage) { pm in
+            let package = try await pm.get("/api/v1/packages/shop")
+            let mappings = try await pm.get("/api/v1/deployments/cart/env-mappings")
+            #expect(package.status == 200)
+            #expect(try mappings.object().object("env_ids")?.keys.sorted() == ["default"])
+        }
+    }
 }

@@ -103,21 +103,27 @@ enum UnitMapping {
     }
 
     static func nfr(_ source: Oaas_Deployment_UnitNfr) -> ClassRuntimeSpec.Nfr {
-        ClassRuntimeSpec.Nfr(
-            minThroughputRps: source.hasMinThroughputRps ? source.minThroughputRps : nil,
-            maxLatencyMs: source.hasMaxLatencyMs ? source.maxLatencyMs : nil,
-            availabilityPct: source.hasAvailability ? percent(source.availability) : nil,
-            consistency: source.hasConsistency ? nonEmpty(source.consistency.lowercased()) : nil,
-            cpuUtilizationTarget: source.hasCpuUtilizationTarget ? source.cpuUtilizationTarget : nil)
+        nfr(rps: source.hasMinThroughputRps ? source.minThroughputRps : nil,
+            latency: source.hasMaxLatencyMs ? source.maxLatencyMs : nil,
+            availability: source.hasAvailability ? source.availability : nil,
+            consistency: source.hasConsistency ? source.consistency : nil,
+            cpuTarget: source.hasCpuUtilizationTarget ? source.cpuUtilizationTarget : nil)
     }
 
+    /// A reference PM's per-function NFRs (same fields, another message).
     static func nfr(_ source: Oaas_Common_NfrRequirements) -> ClassRuntimeSpec.Nfr {
+        nfr(rps: source.hasMinThroughputRps ? source.minThroughputRps : nil,
+            latency: source.hasMaxLatencyMs ? source.maxLatencyMs : nil,
+            availability: source.hasAvailability ? source.availability : nil,
+            consistency: source.hasConsistency ? source.consistency : nil,
+            cpuTarget: source.hasCpuUtilizationTarget ? source.cpuUtilizationTarget : nil)
+    }
+
+    private static func nfr(rps: UInt32?, latency: UInt32?, availability: Double?, consistency: String?,
+                            cpuTarget: Double?) -> ClassRuntimeSpec.Nfr {
         ClassRuntimeSpec.Nfr(
-            minThroughputRps: source.hasMinThroughputRps ? source.minThroughputRps : nil,
-            maxLatencyMs: source.hasMaxLatencyMs ? source.maxLatencyMs : nil,
-            availabilityPct: source.hasAvailability ? percent(source.availability) : nil,
-            consistency: source.hasConsistency ? nonEmpty(source.consistency.lowercased()) : nil,
-            cpuUtilizationTarget: source.hasCpuUtilizationTarget ? source.cpuUtilizationTarget : nil)
+            minThroughputRps: rps, maxLatencyMs: latency, availabilityPct: availability.map(percent),
+            consistency: consistency.flatMap { nonEmpty($0.lowercased()) }, cpuUtilizationTarget: cpuTarget)
     }
 
     static func enforcement(_ source: Oaas_Deployment_UnitNfr) -> ClassRuntimeSpec.Enforcement? {

@@ -34,10 +34,10 @@ struct FunctionRenderer {
 
         if traits.isKnative {
             container["ports"] = [["name": "h2c", "containerPort": .int(Int64(port))]]
-            var object = factory.object(.knativeServices, name: name, labels: labels)
+            // Cluster-local: ODGM and the gateway reach it inside the cluster only.
             var serviceLabels = labels
             serviceLabels["networking.knative.dev/visibility"] = "cluster-local"
-            object.labels = serviceLabels
+            var object = factory.object(.knativeServices, name: name, labels: serviceLabels)
             var annotations: [String: String] = [:]
             if !enforced("replicas") { annotations["autoscaling.knative.dev/minScale"] = String(replicas) }
             if let maxScale = function.provisionConfig?.maxScale {

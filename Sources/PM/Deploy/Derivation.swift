@@ -60,15 +60,21 @@ struct Derivation: Sendable {
     }
 
     /// Spec §5.1 step 2: the listed overrides, or every distinct bound function, each over its package function.
+    /// BUILTIN, MACRO and LOGICAL functions are never provisioned (§3), so they are not part of a unit; the CRM
+    /// puts bindings to them in `disabled_fn`.
     func effectiveFunctions() -> [FunctionDeploymentSpec] {
         if spec.functions.isEmpty {
             return cls.boundFunctionKeys.compactMap { key in
-                package.function(key).map { FunctionDeploymentSpec.effective(for: $0, override: nil) }
+                provisioned(key).map { FunctionDeploymentSpec.effective(for: $0, override: nil) }
             }
         }
         return spec.functions.compactMap { override in
-            package.function(override.functionKey).map { FunctionDeploymentSpec.effective(for: $0, override: override) }
+            provisioned(override.functionKey).map { FunctionDeploymentSpec.effective(for: $0, override: override) }
         }
+    }
+
+    private func provisioned(_ key: String) -> OFunction? {
+        package.function(key).flatMap { $0.functionType.isProvisioned ? $0 : nil }
     }
 
     /// Spec §5.2: candidates (explicit targets even when unhealthy; else healthy envs of the allow-list or all),

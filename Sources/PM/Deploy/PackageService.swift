@@ -149,7 +149,7 @@ final class PackageService: Sendable {
         return revisions
     }
 
-    /// Spec §5.6: a deployed class must keep its bindings, and every function a deployment runs must remain.
+    /// Spec §5.6: a deployed class must stay with its bindings, and functions a deployment lists must stay bound.
     private func checkInUse(old: OPackage, new: OPackage, deploymentKeys: [String]) async throws(PMError) {
         var problems: [PMError.Detail] = []
         for key in deploymentKeys {
@@ -162,9 +162,11 @@ final class PackageService: Sendable {
             for binding in old.class(record.classKey)?.functionBindings ?? [] where !kept.contains(binding.name) {
                 problems.append(.init(field: key, message: "deployment '\(key)' uses binding '\(record.classKey).\(binding.name)', which the update removes"))
             }
-            let used = Set(record.functions.map(\.functionKey)).union(old.class(record.classKey)?.boundFunctionKeys ?? [])
-            for function in used.sorted() where new.function(function) == nil {
-                problems.append(.init(field: key, message: "deployment '\(key)' runs function '\(function)', which the update removes"))
+            // Functions the user listed must stay bound; the others are re-derived from the new bindings.
+            let listed = try await manager.storage { try await self.store.userSpec(key) }?.functions.map(\.functionKey) ?? []
+            let bound = Set(newClass.boundFunctionKeys)
+            for function in Set(listed).sorted() where new.function(function) == nil || !bound.contains(function) {
+                problems.append(.init(field: key, message: "deployment '\(key)' lists function '\(function)', which the update removes from class '\(record.classKey)'"))
             }
         }
         guard let first = problems.first else { return }

@@ -28,6 +28,7 @@ enum WriteGuard: Sendable, Equatable {
 actor PMStore {
     let kv: any KVStore
     private let logger: Logger
+    private var prepared = false
     let encoder = ModelEncoder()
     let decoder = ModelDecoder(mode: .stored)
 
@@ -43,6 +44,7 @@ actor PMStore {
             guard version == 1 else {
                 throw PMError(.storageUnavailable, "storage schema \(version.map(String.init) ?? "unknown") is not supported (expected 1)")
             }
+            prepared = true
             return
         }
         do {
@@ -50,10 +52,14 @@ actor PMStore {
         } catch KVStoreError.conflict {
             // Another PM replica wrote it first.
         }
+        prepared = true
     }
 
+    /// Throws when the backend is unusable; the first successful check after a start without storage also
+    /// writes the schema marker.
     func health() async throws {
         try await kv.health()
+        if !prepared { try await prepare() }
     }
 
     // MARK: Shared helpers

@@ -47,12 +47,15 @@ final class FakeCRM: Sendable {
     private let server: GRPCServer<HTTP2ServerTransport.Posix>
     private let transport: HTTP2ServerTransport.Posix
     private let task: Mutex<Task<Void, Never>?> = Mutex(nil)
+    /// The gRPC services, also usable on another transport (in-process).
+    let services: [any RegistrableRPCService]
 
     init(env: String, script: FakeCRMScript = FakeCRMScript(), healthOnly: Bool = false) {
         core = FakeCRMCore(env: env, script: script)
         transport = HTTP2ServerTransport.Posix(address: .ipv4(host: "127.0.0.1", port: 0), transportSecurity: .plaintext)
         var services: [any RegistrableRPCService] = [FakeDeploymentService(crm: core), FakeHealthService(crm: core)]
         if !healthOnly { services.append(FakeInfoService(crm: core)) }
+        self.services = services
         server = GRPCServer(transport: transport, services: services)
     }
 

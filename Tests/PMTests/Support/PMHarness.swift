@@ -14,6 +14,7 @@ struct PMHarness: Sendable {
     let metrics: TestMetrics
     let logs: LogCapture
     let role: PMRole
+    let container: ServiceContainer
 
     func crm(_ env: String) throws -> FakeCRM {
         guard let crm = crms.first(where: { $0.envName == env }) else { throw HarnessError("no fake CRM for env '\(env)'") }
@@ -38,6 +39,7 @@ struct PMHarness: Sendable {
         crms: [FakeCRM] = [],
         extraEnvs: [CRMEnvConfig] = [],
         storage: PMConfig.Storage = .memory,
+        inProcess: [(env: String, client: any CRMClient)] = [],
         configure: (inout PMConfig) -> Void = { _ in },
         _ test: @Sendable (PMHarness) async throws -> Void
     ) async throws {
@@ -52,12 +54,12 @@ struct PMHarness: Sendable {
         let metrics = TestMetrics()
         let container = ServiceContainer(logger: logs.logger(), env: EnvReader([:]), metrics: .init(), devMode: false)
         do {
-            let role = try await PMRole(config: config, container: container, metricsFactory: metrics)
+            let role = try await PMRole(config: config, container: container, inProcessCRMs: inProcess, metricsFactory: metrics)
             let router = Router()
             role.register(on: router)
             let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)), services: role.services, logger: logs.logger(level: .info))
             try await app.test(.live) { client in
-                try await test(PMHarness(client: client, crms: crms, metrics: metrics, logs: logs, role: role))
+                try await test(PMHarness(client: client, crms: crms, metrics: metrics, logs: logs, role: role, container: container))
             }
         } catch {
             for crm in crms { await crm.stop() }
