@@ -223,3 +223,38 @@ enum NFRFixtures {
         CRMHarness.runtime(server, name)?["status"]
     }
 }
+
+extension NFRFixtures {
+    /// What the reconciler would have done for `runtime` (children applied as `oprc-crm`, template recorded), plus
+    /// the analyzer's `recommendations` in the status.
+    static func seed(_ client: KubeClient, _ runtime: ClassRuntime, config: CRMConfig,
+                     recommendations: JSONValue) async throws {
+        let stored = try ClassRuntime(object: try await create(client, runtime))
+        let rendered = try Renderer.render(stored, context: config.renderContext())
+        for child in rendered.children {
+            try await client.apply(child.resource, child.object, fieldManager: CRMKeys.fieldManager, force: true)
+        }
+        try await client.patchStatus(.classRuntimes, namespace: CRMHarness.namespace, name: runtime.name, [
+            "template": .string(rendered.template.name), "nfr_recommendations": recommendations,
+        ])
+    }
+
+    static func enforcerPass(_ client: KubeClient, config: CRMConfig, clock: NFRTestClock) -> NFREnforcementPass {
+        NFREnforcementPass(client: client, config: config, logger: CRMHarness.quietLogger(), now: { clock.now })
+    }
+
+    static func messages(_ server: KubeTestServer, _ reason: String) -> [String] {
+        CRMHarness.events(server, reason: reason).compactMap { $0["message"]?.stringValue }
+    }
+
+    static func replicas(_ server: KubeTestServer, _ child: String = child) -> Int64? {
+        CRMHarness.object(server, "deployments.apps", child)?.value(at: "spec", "replicas")?.intValue
+    }
+
+    /// Managers that own `path` (FieldsV1 steps) of the object.
+    static func owners(_ object: TestJSON?, _ path: [String]) -> [String] {
+        (object?.value(at: "metadata", "managedFields")?.arrayValue ?? []).compactMap { entry in
+            entry["fieldsV1"]?.value(at: path) == nil ? nil : entry["manager"]?.stringValue
+        }.sorted()
+    }
+}

@@ -90,7 +90,7 @@ public struct PrometheusClient: Sendable {
         } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout
             || error == .connectTimeout
         {
-            throw .timeout(seconds: seconds)
+            throw .timeout(timeout)
         } catch let error as NIOTooManyBytesError {
             throw .malformedResponse("answer larger than \(error.maxBytes.map(String.init) ?? "the limit") bytes")
         } catch {

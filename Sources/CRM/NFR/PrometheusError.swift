@@ -6,7 +6,7 @@ public enum PrometheusError: Error, Sendable, Equatable, CustomStringConvertible
     /// Connection refused, DNS failure, TLS problem…
     case unreachable(String)
     /// No complete answer within `OPRC_CRM_PROM_QUERY_TIMEOUT_SECS`.
-    case timeout(seconds: Int64)
+    case timeout(Duration)
     /// A non-2xx answer without a Prometheus error body.
     case httpStatus(code: Int, body: String)
     /// Prometheus answered `"status": "error"` (bad query, execution failure, …).
@@ -18,7 +18,7 @@ public enum PrometheusError: Error, Sendable, Equatable, CustomStringConvertible
         switch self {
         case .invalidURL(let url): "invalid Prometheus URL '\(url)'"
         case .unreachable(let detail): "Prometheus unreachable: \(detail)"
-        case .timeout(let seconds): "Prometheus did not answer within \(seconds) s"
+        case .timeout(let limit): "Prometheus did not answer within \(limit)"
         case .httpStatus(let code, let body): body.isEmpty ? "Prometheus HTTP \(code)" : "Prometheus HTTP \(code): \(body)"
         case .api(let type, let message): "Prometheus \(type) error: \(message)"
         case .malformedResponse(let detail): "unreadable Prometheus response: \(detail)"

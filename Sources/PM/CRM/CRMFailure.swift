@@ -1,3 +1,4 @@
+import OaaSCore
 import GRPCCore
 
 /// How PM treats a CRM failure (spec §5.5, §8.1).
@@ -36,25 +37,5 @@ enum CRMFailure {
         }
     }
 
-    static func name(_ code: RPCError.Code) -> String {
-        switch code {
-        case .cancelled: "CANCELLED"
-        case .unknown: "UNKNOWN"
-        case .invalidArgument: "INVALID_ARGUMENT"
-        case .deadlineExceeded: "DEADLINE_EXCEEDED"
-        case .notFound: "NOT_FOUND"
-        case .alreadyExists: "ALREADY_EXISTS"
-        case .permissionDenied: "PERMISSION_DENIED"
-        case .resourceExhausted: "RESOURCE_EXHAUSTED"
-        case .failedPrecondition: "FAILED_PRECONDITION"
-        case .aborted: "ABORTED"
-        case .outOfRange: "OUT_OF_RANGE"
-        case .unimplemented: "UNIMPLEMENTED"
-        case .internalError: "INTERNAL"
-        case .unavailable: "UNAVAILABLE"
-        case .dataLoss: "DATA_LOSS"
-        case .unauthenticated: "UNAUTHENTICATED"
-        default: "UNKNOWN"
-        }
-    }
+    static func name(_ code: RPCError.Code) -> String { OaaSError.name(of: code) }
 }
