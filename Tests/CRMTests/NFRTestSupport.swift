@@ -247,6 +247,14 @@ extension NFRFixtures {
         CRMHarness.events(server, reason: reason).compactMap { $0["message"]?.stringValue }
     }
 
+    /// Reasons of every `NFR…` Event.
+    static func nfrEventReasons(_ server: KubeTestServer) -> [String] {
+        CRMHarness.events(server).compactMap { event -> String? in
+            guard let reason = event["reason"]?.stringValue, reason.hasPrefix("NFR") else { return nil }
+            return reason
+        }
+    }
+
     static func replicas(_ server: KubeTestServer, _ child: String = child) -> Int64? {
         CRMHarness.object(server, "deployments.apps", child)?.value(at: "spec", "replicas")?.intValue
     }

@@ -11,7 +11,8 @@ extension NFREnforcementPass {
         }
     }
 
-    static func statusPatch(_ results: Results, runtime: ClassRuntime, now: Date) -> JSONValue {
+    /// nil when only the same failure as last time is to be reported (no write, no new resourceVersion).
+    static func statusPatch(_ results: Results, runtime: ClassRuntime, now: Date) -> JSONValue? {
         let status = runtime.status ?? ClassRuntimeStatus()
         var body: [String: JSONValue] = [:]
         let condition: ClassRuntimeCondition
@@ -32,6 +33,12 @@ extension NFREnforcementPass {
             condition = ClassRuntimeCondition(
                 type: ClassRuntimeCondition.nfrEnforced, status: "True", reason: "RecommendationsApplied",
                 message: message, observedGeneration: runtime.generation)
+        }
+        let before = status.condition(ClassRuntimeCondition.nfrEnforced)
+        if results.applied.isEmpty, before?.status == condition.status, before?.reason == condition.reason,
+           before?.message == condition.message
+        {
+            return nil
         }
         body["conditions"] = CRMJSON.encode(NFRConditions.upsert(condition, into: status.conditions, now: now))
         return .object(body)

@@ -46,31 +46,24 @@ enum NFRFieldOwnership {
 }
 
 /// The fields the reconciler must leave out of its apply (RenderContext.enforcedFields) so it never reverts the
-/// enforcer: those the enforcer owns on the live children, plus — for a single-function ClassRuntime, where
-/// `status.last_applied_recommendations` is unambiguous — the dimensions recorded there (covers the moment between
-/// an enforcer write and its watch event). Only while enforcement is on for the CR: switching it off hands the
-/// fields back to the rendered spec.
+/// enforcer: those the enforcer owns on the live children, and only while enforcement is on for the CR (switching it
+/// off, or dropping a dimension, hands the field back to the rendered spec).
+///
+/// Ownership is the only safe evidence: leaving out a field that `oprc-crm` still owns makes server-side apply delete
+/// it, so `status.last_applied_recommendations` (which may be newer or older than the children) is not used.
 enum NFREnforcedFields {
     static func derive(_ runtime: ClassRuntime, enforcementEnabled: Bool,
                        lookup: (KubeResource, String) -> KubeObject?) -> Set<EnforcedField> {
         guard enforcementEnabled, runtime.enforcementMode == "enforce" else { return [] }
         let dimensions = Set(runtime.enforcementDimensions)
-        let functions = runtime.containerFunctions
         var result = Set<EnforcedField>()
-        for function in functions {
+        for function in runtime.containerFunctions {
             let child = CRMNames.functionChild(cr: runtime.name, functionKey: function.functionKey)
             let owned = NFRWorkload.enforcerOwned(deployment: lookup(.deployments, child),
                                                   hpa: lookup(.horizontalPodAutoscalers, child),
                                                   knative: lookup(.knativeServices, child))
             for dimension in owned where dimensions.contains(dimension) {
                 result.insert(EnforcedField(functionKey: function.functionKey, dimension: dimension.rawValue))
-            }
-        }
-        if functions.count == 1, let only = functions.first {
-            for applied in runtime.status?.lastAppliedRecommendations ?? [] where applied.component == "function" {
-                guard let dimension = NFRDimension(rawValue: applied.dimension), dimensions.contains(dimension)
-                else { continue }
-                result.insert(EnforcedField(functionKey: only.functionKey, dimension: dimension.rawValue))
             }
         }
         return result

@@ -8,6 +8,8 @@ struct NFRGateEntry: Sendable, Equatable {
     var since: Date
     /// No apply before this instant.
     var cooldownUntil: Date?
+    /// The value the enforcer last wrote (restored at once if the reconciler overwrites it).
+    var applied: Int?
 }
 
 enum NFRGateVerdict: Sendable, Equatable {
@@ -37,7 +39,9 @@ enum NFRGate {
             entry.since = now
             return (.unstable(changed: true), entry)
         }
-        if now.timeIntervalSince(entry.since) < PhaseEvaluator.seconds(stability) { return (.unstable(changed: false), entry) }
+        if now.timeIntervalSince(entry.since) < PhaseEvaluator.seconds(stability) {
+            return (.unstable(changed: false), entry)
+        }
         return (.ready, entry)
     }
 }
@@ -53,8 +57,9 @@ actor NFRGates {
         return verdict
     }
 
-    /// Starts the cooldown after an apply.
-    func applied(_ key: String, cooldownUntil: Date) {
+    /// Records an apply and starts the cooldown.
+    func applied(_ key: String, value: Int, cooldownUntil: Date) {
+        entries[key]?.applied = value
         entries[key]?.cooldownUntil = cooldownUntil
     }
 

@@ -121,7 +121,8 @@ public enum NFRMath {
     static let ceiling = 1e15
 
     /// replicas = ⌈(target_rps / max(rps, 1)) × cpu / REQ_CPU_PER_POD_M⌉ with a throughput target, else
-    /// ⌈cpu / REQ_CPU_PER_POD_M⌉; at least 1; +1 when p99 exceeds the bound. cpu = ⌈cpu × 1.3⌉, memory = ⌈mem × 1.2⌉.
+    /// ⌈cpu / REQ_CPU_PER_POD_M⌉; at least 1; +1 when p99 exceeds the bound. cpu = ⌈cpu × 1.3⌉,
+    /// memory = ⌈mem × 1.2⌉.
     /// replicas and cpu need cpu > 0; memory needs memory > 0.
     public static func recommend(_ observation: NFRObservation, targets: NFRTargets,
                                  requestCPUPerPodMillis: Int) -> NFRRecommendation {

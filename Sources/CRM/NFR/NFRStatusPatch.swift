@@ -32,6 +32,7 @@ enum NFRStatusPatch {
                 return
             }
         }
-        logger.info("NFR status write kept conflicting; the next tick retries", metadata: ["classruntime": "\(runtime.name)"])
+        logger.info("NFR status write kept conflicting; the next tick retries",
+                    metadata: ["classruntime": "\(runtime.name)"])
     }
 }

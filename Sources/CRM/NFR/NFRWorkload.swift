@@ -61,6 +61,21 @@ struct NFRWorkload: Sendable {
         }
     }
 
+    /// Whether the reconciler (`oprc-crm`) owns the field `dimension` is enforced on, and the enforcer does not: its
+    /// apply overwrote an enforced value (a resync that raced with the enforcer's write).
+    func takenOverByReconciler(_ dimension: NFRDimension) -> Bool {
+        let (object, path): (KubeObject?, [String]) = switch dimension {
+        case .replicas:
+            if hpa != nil { (hpa, NFRFieldOwnership.hpaMinReplicas) }
+            else if knative != nil { (knative, NFRFieldOwnership.knativeMinScale) }
+            else { (deployment, NFRFieldOwnership.deploymentReplicas) }
+        case .cpu, .memory:
+            (deployment, NFRFieldOwnership.containerRequest(dimension.rawValue))
+        }
+        return NFRFieldOwnership.owns(object, path: path, manager: CRMKeys.fieldManager)
+            && !NFRFieldOwnership.owns(object, path: path)
+    }
+
     /// Dimensions the enforcer owns on these objects (see `NFRFieldOwnership`).
     static func enforcerOwned(deployment: KubeObject?, hpa: KubeObject?, knative: KubeObject?) -> Set<NFRDimension> {
         var owned = Set<NFRDimension>()
@@ -81,9 +96,9 @@ struct NFRWorkload: Sendable {
 
     /// The change that moves `dimension` toward `target`; nil when the function has no workload yet (the reconciler
     /// creates it; the next tick enforces). Replicas move at most `maxDeltaPercent` % of the current value (at least
-    /// 1) and stay within [1, `maxReplicas`] (and the HPA's `maxReplicas` / Knative `maxScale`, which the API would
-    /// otherwise reject).
-    func plan(_ dimension: NFRDimension, target: Int, maxReplicas: Int, maxDeltaPercent: Int) throws(NFRUnsupported)
+    /// 1; nil = straight to the target) and stay within [1, `maxReplicas`] (and the HPA's `maxReplicas` / Knative
+    /// `maxScale`, which the API would otherwise reject).
+    func plan(_ dimension: NFRDimension, target: Int, maxReplicas: Int, maxDeltaPercent: Int?) throws(NFRUnsupported)
         -> NFRPlan?
     {
         switch dimension {
@@ -107,7 +122,7 @@ struct NFRWorkload: Sendable {
         }
     }
 
-    private func replicaPlan(target: Int, maxReplicas: Int, maxDeltaPercent: Int) -> NFRPlan? {
+    private func replicaPlan(target: Int, maxReplicas: Int, maxDeltaPercent: Int?) -> NFRPlan? {
         func step(current: Int, cap: Int) -> (value: Int, clampedTo: Int?) {
             NFRMath.nextReplicas(current: current, target: target, maxDeltaPercent: maxDeltaPercent, upperBound: cap)
         }
@@ -186,13 +201,16 @@ struct NFRWorkload: Sendable {
 
 extension NFRMath {
     /// The next replica count toward `target`: at most max(1, current × `maxDeltaPercent` / 100) away from
-    /// `current`, then clamped to [1, `upperBound`]. `clampedTo` is set when the cap lowered the value.
-    static func nextReplicas(current: Int, target: Int, maxDeltaPercent: Int, upperBound: Int)
+    /// `current` (nil: no bound), then clamped to [1, `upperBound`]. `clampedTo` is set when the cap lowered the value.
+    static func nextReplicas(current: Int, target: Int, maxDeltaPercent: Int?, upperBound: Int)
         -> (value: Int, clampedTo: Int?)
     {
         let base = min(max(current, 0), 1_000_000)
-        let bound = max(1, base * max(0, min(maxDeltaPercent, 10_000)) / 100)
-        let stepped = base + min(max(target - base, -bound), bound)
+        var stepped = target
+        if let maxDeltaPercent {
+            let bound = max(1, base * max(0, min(maxDeltaPercent, 10_000)) / 100)
+            stepped = base + min(max(target - base, -bound), bound)
+        }
         let cap = max(1, upperBound)
         return (min(max(stepped, 1), cap), stepped > cap ? cap : nil)
     }
