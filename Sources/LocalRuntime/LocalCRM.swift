@@ -156,12 +156,8 @@ public actor LocalCRM {
     }
 
     public func list(_ request: Oaas_Deployment_ListClassRuntimesRequest) throws(CRMError) -> Oaas_Deployment_ListClassRuntimesResponse {
-        let matching = try all().filter { ClassRuntimeSummaries.matches($0, request, envName: options.envName) }
-        let offset = request.hasOffset ? Int(request.offset) : 0
-        var page = Array(matching.dropFirst(offset))
-        if request.hasLimit, request.limit > 0 { page = Array(page.prefix(Int(request.limit))) }
         var response = Oaas_Deployment_ListClassRuntimesResponse()
-        response.items = page.map { ClassRuntimeSummaries.summary($0, envName: options.envName) }
+        response.items = ClassRuntimeSummaries.list(try all(), request, envName: options.envName)
         return response
     }
 

@@ -285,7 +285,9 @@ struct NFREndToEndTests {
                 let config = CRMHarness.config([
                     "OPRC_CRM_PROM_URL": mock.url, "OPRC_CRM_FEATURES_NFR_ENFORCEMENT": enforcement ? "true" : "false",
                 ]) { config in
-                    config.analyzerInterval = .milliseconds(100)
+                    // Not faster: every analyzer tick writes status, and on a loaded 2-core machine a faster tick
+                    // starves the reconciler's own status write of its turn.
+                    config.analyzerInterval = .milliseconds(400)
                     config.enforcementStability = .milliseconds(300)
                     config.enforcementCooldown = .seconds(60)
                     config.enforcementMaxReplicaDeltaPercent = 200
@@ -305,7 +307,7 @@ struct NFREndToEndTests {
 
     @Test func recommendationsAreAppliedAndSurviveReconciles() async throws {
         try await run(enforcement: true) { server, _, _ in
-            try await CRMHarness.eventually(.seconds(10), "the Deployment scaled to 3") {
+            try await CRMHarness.eventually(.seconds(20), "the Deployment scaled to 3") {
                 NFRFixtures.replicas(server) == 3
             }
             #expect(CRMHarness.condition(server, NFRFixtures.name, "NfrObserved")?["reason"]?.stringValue
@@ -320,7 +322,7 @@ struct NFREndToEndTests {
             let applied = try #require(CRMHarness.events(server, reason: "NFRApplied").first)
             #expect(applied["message"]?.stringValue == "replicas -> 3 (function Cart.add)")
             #expect((stability["firstTimestamp"]?.stringValue ?? "") <= (applied["firstTimestamp"]?.stringValue ?? ""))
-            try await CRMHarness.eventually(.seconds(5), "NfrEnforced True") {
+            try await CRMHarness.eventually(.seconds(15), "NfrEnforced True") {
                 CRMHarness.condition(server, NFRFixtures.name, "NfrEnforced")?["status"]?.stringValue == "True"
             }
             // Several resyncs later the reconciler has not reverted it, and the CR's own conditions are intact.
@@ -333,11 +335,11 @@ struct NFREndToEndTests {
             }
             // A resync racing the enforcer's write can put the rendered count back for one tick; the enforcer then
             // restores it at once, so the count converges to the enforced value.
-            try await CRMHarness.eventually(.seconds(2), "3 replicas after the reconciler's applies") {
+            try await CRMHarness.eventually(.seconds(10), "3 replicas after the reconciler's applies") {
                 NFRFixtures.replicas(server) == 3
             }
             // Analyzer, enforcer and reconciler share the conditions list: each keeps the others' entries.
-            try await CRMHarness.eventually(.seconds(5), "all five condition types") {
+            try await CRMHarness.eventually(.seconds(20), "all five condition types") {
                 let types = NFRFixtures.status(server)?["conditions"]?.arrayValue?.compactMap { $0["type"]?.stringValue }
                 return Set(types ?? []) == ["Available", "Progressing", "Degraded", "NfrObserved", "NfrEnforced"]
             }

@@ -122,14 +122,8 @@ struct DeploymentService: Oaas_Deployment_DeploymentService.ServiceProtocol {
                     call.logger.warning("skipping unreadable ClassRuntime", metadata: ["error": "\(error)"])
                 }
             }
-            let filter = request.message
-            let matching = runtimes.filter { ClassRuntimeSummaries.matches($0, filter, envName: envName) }
-                .sorted { $0.name < $1.name }
-            let offset = filter.hasOffset ? Int(filter.offset) : 0
-            var page = Array(matching.dropFirst(offset))
-            if filter.hasLimit, filter.limit > 0 { page = Array(page.prefix(Int(filter.limit))) }
             var response = Oaas_Deployment_ListClassRuntimesResponse()
-            response.items = page.map { ClassRuntimeSummaries.summary($0, envName: envName) }
+            response.items = ClassRuntimeSummaries.list(runtimes, request.message, envName: envName)
             return response
         }
     }
