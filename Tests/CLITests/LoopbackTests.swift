@@ -153,6 +153,7 @@ struct LoopbackTests {
             #expect(failure.message.contains("127.0.0.1:1"))
             #expect(failure.hint != nil)
         }
-        #expect(ContinuousClock.now - started < .seconds(10))
+        // Bounded well below a hang, with room for a loaded 2-core CI machine.
+        #expect(ContinuousClock.now - started < .seconds(30))
     }
 }

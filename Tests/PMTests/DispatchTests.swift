@@ -73,7 +73,9 @@ import Testing
             // Its health is Unhealthy, with the reason.
             let health = try await pm.get("/api/v1/envs/far/health").object()
             #expect(health.string("status") == "Unhealthy")
-            #expect(health.string("message")?.contains("UNAVAILABLE") == true)
+            // Refused connection (UNAVAILABLE), or the probe's deadline on a loaded machine: either way a reason.
+            let reason = health.string("message") ?? ""
+            #expect(reason.contains("UNAVAILABLE") || reason.contains("DEADLINE_EXCEEDED"), "\(reason)")
             // Deleting while unreachable is pending too, and the record stays.
             let delete = try await pm.delete("/api/v1/deployments/cart")
             #expect(delete.status == 202)
