@@ -95,8 +95,8 @@ public actor LocalCRM {
                 var status = record.status ?? ClassRuntimeStatus()
                 status.phase = .progressing
                 status.message = "spec changed"
-                status.conditions = Conditions.set(.progressing, reason: "SpecChanged", message: "spec changed",
-                                                   previous: status.conditions, generation: record.generation)
+                status.conditions = PhaseConditions.make(phase: .progressing, reason: "SpecChanged", message: "spec changed",
+                                                         generation: record.generation, previous: status.conditions, now: Date())
                 status.lastUpdated = Self.now()
                 record.status = status
                 message = "updated"
@@ -109,7 +109,7 @@ public actor LocalCRM {
             record.generation = 1
             record.creationTimestamp = Date()
             record.status = ClassRuntimeStatus(phase: .pending, message: "Pending", lastUpdated: Self.now(),
-                                               conditions: Conditions.set(.pending, reason: "Pending", message: "created", previous: [], generation: 1))
+                                               conditions: PhaseConditions.make(phase: .pending, reason: "Pending", message: "created", generation: 1, previous: [], now: Date()))
             message = "created"
         }
         try await write(record)
@@ -142,7 +142,8 @@ public actor LocalCRM {
             var status = record.status ?? ClassRuntimeStatus()
             status.phase = .deleting
             status.message = "Deleting"
-            status.conditions = Conditions.set(.deleting, reason: "Deleting", message: "deleting children", previous: status.conditions, generation: record.generation)
+            status.conditions = PhaseConditions.make(phase: .deleting, reason: "Deleting", message: "deleting children",
+                                                     generation: record.generation, previous: status.conditions, now: Date())
             status.lastUpdated = Self.now()
             record.status = status
             try await write(record)

@@ -2,31 +2,6 @@ import CRM
 import Foundation
 import Kube
 
-/// The Available/Progressing/Degraded triple of control-plane spec §9.4: exactly one True (none while pending or
-/// deleting); a condition's `lastTransitionTime` moves only when its status flips. Other conditions are kept.
-enum Conditions {
-    static let managed = ["Available", "Progressing", "Degraded"]
-
-    static func set(_ phase: ClassRuntimePhase, reason: String, message: String, previous: [ClassRuntimeCondition],
-                    generation: Int64, now: Date = Date()) -> [ClassRuntimeCondition] {
-        let trueType: String? = switch phase {
-        case .available: "Available"
-        case .applying, .progressing: "Progressing"
-        case .degraded: "Degraded"
-        case .pending, .deleting: nil
-        }
-        var result = previous.filter { !managed.contains($0.type) }
-        for type in managed {
-            let status = type == trueType ? "True" : "False"
-            let old = previous.first { $0.type == type }
-            let transition = old?.status == status ? (old?.lastTransitionTime ?? KubeTime.format(now)) : KubeTime.format(now)
-            result.append(ClassRuntimeCondition(type: type, status: status, reason: reason, message: message,
-                                                lastTransitionTime: transition, observedGeneration: generation))
-        }
-        return result.sorted { $0.type < $1.type }
-    }
-}
-
 /// Evaluates a local runtime after a reconcile pass.
 enum LocalStatus {
     static func next(record: ClassRuntime, plan: LocalPlan, functions: [FunctionStatusEntry], applied: [String],
@@ -60,8 +35,8 @@ enum LocalStatus {
         if !plan.notes.isEmpty, phase == .available { message += " (" + plan.notes.joined(separator: "; ") + ")" }
         status.phase = phase
         status.message = message
-        status.conditions = Conditions.set(phase, reason: reason, message: message, previous: status.conditions,
-                                           generation: record.generation, now: now)
+        status.conditions = PhaseConditions.make(phase: phase, reason: reason, message: message, generation: record.generation,
+                                                 previous: status.conditions, now: now)
         status.template = plan.template.name
         status.templateSource = plan.template.source
         status.ready = "\(readyCount)/\(workloads)"

@@ -15,20 +15,7 @@ public struct CRMEnvConfig: Sendable, Equatable {
     /// TLS settings; set for `https://` URLs (or `TLS_ENABLED`).
     public var tls: TLS?
 
-    public struct TLS: Sendable, Equatable {
-        public var caCertPath: String?
-        public var clientCertPath: String?
-        public var clientKeyPath: String?
-        /// Skips server certificate verification (test clusters only).
-        public var insecure: Bool
-
-        public init(caCertPath: String? = nil, clientCertPath: String? = nil, clientKeyPath: String? = nil, insecure: Bool = false) {
-            self.caCertPath = caCertPath
-            self.clientCertPath = clientCertPath
-            self.clientKeyPath = clientKeyPath
-            self.insecure = insecure
-        }
-    }
+    public typealias TLS = TLSFiles
 
     public static let defaultTimeout: Duration = .seconds(30)
     public static let defaultRetryAttempts = 3

@@ -19,20 +19,7 @@ public struct EtcdConfig: Sendable, Equatable {
     /// Custom TLS for `https://` endpoints; `nil` keeps the system trust store.
     public var tls: TLS?
 
-    public struct TLS: Sendable, Equatable {
-        public var caCertPath: String?
-        public var clientCertPath: String?
-        public var clientKeyPath: String?
-        /// Skips server certificate verification (test clusters only).
-        public var insecure: Bool
-
-        public init(caCertPath: String? = nil, clientCertPath: String? = nil, clientKeyPath: String? = nil, insecure: Bool = false) {
-            self.caCertPath = caCertPath
-            self.clientCertPath = clientCertPath
-            self.clientKeyPath = clientKeyPath
-            self.insecure = insecure
-        }
-    }
+    public typealias TLS = TLSFiles
 
     public static let defaultEndpoint = "localhost:2379"
     public static let defaultKeyPrefix = "/oaas/pm"
