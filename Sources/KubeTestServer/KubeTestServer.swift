@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTestSupport
 import Hummingbird
 import Logging
 import NIOCore
@@ -68,18 +69,18 @@ public final class KubeTestServer: Sendable {
     public let url: String
     public let port: Int
     let store: Store
-    private let serverTask: Task<Void, Never>
+    private let server: BackgroundApplication
     private let collectorTask: Task<Void, Never>
 
     private init(
-        configuration: Configuration, port: Int, store: Store, serverTask: Task<Void, Never>,
+        configuration: Configuration, port: Int, store: Store, server: BackgroundApplication,
         collectorTask: Task<Void, Never>
     ) {
         self.configuration = configuration
         self.port = port
         self.url = "http://\(configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host):\(port)"
         self.store = store
-        self.serverTask = serverTask
+        self.server = server
         self.collectorTask = collectorTask
     }
 
@@ -87,41 +88,23 @@ public final class KubeTestServer: Sendable {
     public static func start(_ configuration: Configuration = Configuration()) async throws -> KubeTestServer {
         let store = Store(initialRevision: configuration.initialResourceVersion, eventWindow: configuration.eventWindow)
         store.withState { $0.requiredToken = configuration.requiredToken }
-        let (ports, portContinuation) = AsyncStream<Int>.makeStream()
-        let app = Application(
-            responder: KubeResponder(store: store, configuration: configuration),
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
-            onServerRunning: { channel in
-                portContinuation.yield(channel.localAddress?.port ?? 0)
-                portContinuation.finish()
-            },
-            logger: configuration.logger
-        )
-        let logger = configuration.logger
-        // The server and the collector outlive this call by design: `shutdown()` ends both and awaits them.
-        let serverTask = Task {
-            do {
-                try await app.run()
-            } catch {
-                logger.error("test API server stopped", metadata: ["error": "\(error)"])
+        let server: BackgroundApplication
+        do {
+            server = try await BackgroundApplication.start(name: "test API server", logger: configuration.logger) {
+                Application(
+                    responder: KubeResponder(store: store, configuration: configuration),
+                    configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
+                    onServerRunning: $0,
+                    logger: configuration.logger
+                )
             }
-            portContinuation.finish()
-        }
-        let delay = configuration.garbageCollectionDelay
-        let collectorTask = Task { await store.runGarbageCollector(delay: delay) }
-        var bound: Int?
-        for await port in ports {
-            bound = port
-            break
-        }
-        guard let port = bound, port > 0 else {
-            serverTask.cancel()
-            store.finishGarbageCollector()
-            await serverTask.value
-            await collectorTask.value
+        } catch {
             throw StartError.notListening("could not listen on \(configuration.host):\(configuration.port)")
         }
-        return KubeTestServer(configuration: configuration, port: port, store: store, serverTask: serverTask,
+        // The collector outlives this call by design: `shutdown()` ends it and awaits it.
+        let delay = configuration.garbageCollectionDelay
+        let collectorTask = Task { await store.runGarbageCollector(delay: delay) }
+        return KubeTestServer(configuration: configuration, port: server.port, store: store, server: server,
                               collectorTask: collectorTask)
     }
 
@@ -152,8 +135,7 @@ public final class KubeTestServer: Sendable {
             state.closeWatches()
         }
         store.finishGarbageCollector()
-        serverTask.cancel()
-        await serverTask.value
+        await server.stop()
         await collectorTask.value
     }
 }

@@ -114,7 +114,8 @@ extension CallContext {
             traceparent: first(MetadataKeys.traceparent),
             tracestate: first(MetadataKeys.tracestate),
             deadline: nil,
-            forwarded: first(MetadataKeys.forwarded) == "1"
+            forwarded: first(MetadataKeys.forwarded) == "1",
+            invocationID: first(MetadataKeys.invocationID)
         )
     }
 
@@ -125,6 +126,7 @@ extension CallContext {
         if let traceparent { metadata.addString(traceparent, forKey: MetadataKeys.traceparent) }
         if let tracestate { metadata.addString(tracestate, forKey: MetadataKeys.tracestate) }
         if forwarded { metadata.addString("1", forKey: MetadataKeys.forwarded) }
+        if let invocationID { metadata.addString(invocationID, forKey: MetadataKeys.invocationID) }
         return metadata
     }
 }

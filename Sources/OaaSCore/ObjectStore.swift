@@ -8,14 +8,17 @@ public struct CallContext: Sendable {
     public var tracestate: String?
     public var deadline: ContinuousClock.Instant?
     public var forwarded: Bool
+    /// `oaas-invocation-id`: the async, trigger-delivery or generated id of the invocation this call belongs to.
+    public var invocationID: String?
 
     public init(triggerDepth: Int = 0, traceparent: String? = nil, tracestate: String? = nil,
-                deadline: ContinuousClock.Instant? = nil, forwarded: Bool = false) {
+                deadline: ContinuousClock.Instant? = nil, forwarded: Bool = false, invocationID: String? = nil) {
         self.triggerDepth = triggerDepth
         self.traceparent = traceparent
         self.tracestate = tracestate
         self.deadline = deadline
         self.forwarded = forwarded
+        self.invocationID = invocationID
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTestSupport
 import HTTPTypes
 import Hummingbird
 import Logging
@@ -42,52 +43,26 @@ final class FakePM: Sendable {
 
     let state = Mutex(State())
     let url: String
-    private let task: Task<Void, Never>
 
-    private init(url: String, task: Task<Void, Never>) {
+    private init(url: String) {
         self.url = url
-        self.task = task
     }
 
     /// Runs `body` with a started server on 127.0.0.1 and an ephemeral port, then stops it.
     static func withRunning<T: Sendable>(_ body: (FakePM) async throws -> T) async throws -> T {
         let holder = Holder()
-        let (ports, continuation) = AsyncStream<Int>.makeStream()
-        let app = Application(
-            responder: FakePMResponder(holder: holder),
-            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in
-                continuation.yield(channel.localAddress?.port ?? 0)
-                continuation.finish()
-            },
-            logger: Logger(label: "fake-pm", factory: { _ in SwiftLogNoOpLogHandler() })
-        )
-        let task = Task {
-            try? await app.run()
-            continuation.finish()
+        let logger = Logger(label: "fake-pm", factory: { _ in SwiftLogNoOpLogHandler() })
+        let server = try await BackgroundApplication.start(name: "fake PM", logger: logger) {
+            Application(
+                responder: FakePMResponder(holder: holder),
+                configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                onServerRunning: $0,
+                logger: logger
+            )
         }
-        var port = 0
-        for await bound in ports {
-            port = bound
-            break
-        }
-        guard port > 0 else {
-            task.cancel()
-            await task.value
-            throw CLIFailure(code: "INTERNAL", message: "fake PM did not start")
-        }
-        let pm = FakePM(url: "http://127.0.0.1:\(port)", task: task)
+        let pm = FakePM(url: "http://127.0.0.1:\(server.port)")
         holder.pm.withLock { $0 = pm }
-        do {
-            let result = try await body(pm)
-            task.cancel()
-            await task.value
-            return result
-        } catch {
-            task.cancel()
-            await task.value
-            throw error
-        }
+        return try await server.whileRunning { try await body(pm) }
     }
 
     var requests: [RecordedRequest] { state.withLock { $0.requests } }

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTestSupport
 import Hummingbird
 import Kube
 import KubeTestServer
@@ -70,36 +71,13 @@ final class MockPrometheus: Sendable {
         let router = Router()
         router.get("/api/v1/query_range") { request, _ in shared.respond(request, range: true) }
         router.get("/api/v1/query") { request, _ in shared.respond(request, range: false) }
-        let (ports, continuation) = AsyncStream<Int>.makeStream()
-        let app = Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in
-                continuation.yield(channel.localAddress?.port ?? 0)
-                continuation.finish()
-            },
-            logger: Logger(label: "mock-prometheus", factory: { _ in SwiftLogNoOpLogHandler() }))
-        let task = Task {
-            try? await app.run()
-            continuation.finish()
+        let logger = Logger(label: "mock-prometheus", factory: { _ in SwiftLogNoOpLogHandler() })
+        let server = try await BackgroundApplication.start(name: "mock Prometheus", logger: logger) {
+            Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                        onServerRunning: $0, logger: logger)
         }
-        var port = 0
-        for await bound in ports {
-            port = bound
-            break
-        }
-        defer { task.cancel() }
-        guard port > 0 else { throw CRMHarnessTimeout(what: "mock Prometheus to start") }
-        let mock = MockPrometheus(box: shared, url: "http://127.0.0.1:\(port)")
-        do {
-            let result = try await body(mock)
-            task.cancel()
-            await task.value
-            return result
-        } catch {
-            task.cancel()
-            await task.value
-            throw error
-        }
+        let mock = MockPrometheus(box: shared, url: "http://127.0.0.1:\(server.port)")
+        return try await server.whileRunning { try await body(mock) }
     }
 
     private final class Box: Sendable {

@@ -1,0 +1,1 @@
+print("oaas-functions: not built yet")

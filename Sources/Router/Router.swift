@@ -1,0 +1,2 @@
+/// Placeholder until the router lands.
+enum RouterPlaceholder {}

@@ -1,0 +1,2 @@
+import Testing
+@Suite struct FunctionKitPlaceholderTests { @Test func placeholder() { #expect(Bool(true)) } }

@@ -1,0 +1,2 @@
+import Testing
+@Suite struct RouterPlaceholderTests { @Test func placeholder() { #expect(Bool(true)) } }
