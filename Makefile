@@ -33,8 +33,10 @@ run: deps
 # protoc that a dependency's build plugin carries, which nothing here uses.
 test: deps
 	$(SWIFT) build --product oaas
+	$(SWIFT) build --product oaas-functions
 	$(SWIFT) build --product oaasPackageTests
-	OAAS_BIN=$$($(SWIFT) build --show-bin-path)/oaas $(SWIFT) test --skip-build
+	OAAS_BIN=$$($(SWIFT) build --show-bin-path)/oaas OAAS_FUNCTIONS_BIN=$$($(SWIFT) build --show-bin-path)/oaas-functions \
+	  $(SWIFT) test --skip-build
 
 # One product per invocation: `swift build` only builds the last of several --product flags.
 bench: deps

@@ -40,7 +40,7 @@ struct ControllerUnitTests {
             let started = ContinuousClock.now
             let key = await queue.next()
             #expect(key == "slow")
-            #expect(ContinuousClock.now - started < .seconds(5))
+            #expect(ContinuousClock.now - started < .seconds(20))  // the 30 s schedule did not win; slack for a loaded machine
             queue.done("slow")
             // An immediate add cancels a pending delayed requeue.
             queue.addAfter("x", .seconds(30))

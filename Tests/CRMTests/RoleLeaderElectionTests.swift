@@ -67,10 +67,10 @@ struct RoleLeaderElectionTests {
             let stopped = ContinuousClock.now
             tasks[leaderIndex].cancel()
             _ = try? await tasks[leaderIndex].value
-            try await CRMHarness.eventually(.seconds(5), "the follower leads") {
+            try await CRMHarness.eventually(.seconds(10), "the follower leads") {
                 holder(server)?.hasPrefix(pods[follower] + "_") == true
             }
-            #expect(ContinuousClock.now - stopped < .seconds(2))
+            #expect(ContinuousClock.now - stopped < .seconds(6))  // by release: the 8 s lease did not have to expire
 
             try await deploy(replicas[follower], id: "two-00000002")
             try await CRMHarness.eventually(.seconds(10), "the new leader reconciles") {

@@ -200,13 +200,13 @@ struct ServiceDeployTests {
         let hanging = SlowLoris()
         defer { hanging.close() }
         let configuration = KubeConfig(server: hanging.url, namespace: CRMHarness.namespace)
-        let client = try KubeClient(configuration: configuration, fieldManager: "oprc-crm", requestTimeout: .seconds(5))
-        // The request's 300 ms run out long before the 5 s per-call bound: DEADLINE_EXCEEDED, promptly.
+        let client = try KubeClient(configuration: configuration, fieldManager: "oprc-crm", requestTimeout: .seconds(30))
+        // The request's 300 ms run out long before the 30 s per-call bound: DEADLINE_EXCEEDED, promptly.
         let started = ContinuousClock.now
         await expectRPCError(.deadlineExceeded) {
             _ = try await deploy(services(client), CRMHarness.unit(), timeout: "300m")
         }
-        #expect(ContinuousClock.now - started < .seconds(3))
+        #expect(ContinuousClock.now - started < .seconds(15))
         // Without a request deadline the per-call bound (OPRC_CRM_K8S_CALL_TIMEOUT_SECS) applies: UNAVAILABLE.
         let bounded = services(client) { $0.timings.kubeCallTimeout = .milliseconds(300) }
         await expectRPCError(.unavailable) { _ = try await deploy(bounded, CRMHarness.unit()) }

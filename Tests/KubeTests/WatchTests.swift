@@ -105,9 +105,9 @@ struct WatchTests {
             let stream = try await client.watch(.configMaps, namespace: "test", options: WatchOptions(
                 timeoutSeconds: 1, allowBookmarks: false))
             let started = ContinuousClock.now
-            let events = try await collect(stream, limit: .seconds(5)) { _ in false }
+            let events = try await collect(stream, limit: .seconds(30)) { _ in false }
             #expect(events.isEmpty)
-            #expect(ContinuousClock.now - started < .seconds(4))
+            #expect(ContinuousClock.now - started < .seconds(20))  // ended by the server, not by the 30 s limit
             try await eventually(.seconds(2), "watch deregistered") { server.openWatchCount == 0 }
         }
     }
