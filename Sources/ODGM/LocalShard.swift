@@ -9,12 +9,18 @@ struct ObjectDatabases: Sendable {
     let writer: Writer
     let objects: Database
     let counters: Database
+    /// Async invocation records and per-partition pending counts, keyed under the partition prefix.
+    let asyncCalls: Database
+    /// Environment-wide async run queue and expiry index, ordered by time (see `AsyncKeys`).
+    let asyncIndex: Database
 
     init(environment: Environment, writer: Writer) throws {
         self.environment = environment
         self.writer = writer
         self.objects = try environment.openDatabase("objects")
         self.counters = try environment.openDatabase("counters")
+        self.asyncCalls = try environment.openDatabase("async_calls")
+        self.asyncIndex = try environment.openDatabase("async_index")
     }
 }
 

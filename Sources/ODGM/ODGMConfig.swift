@@ -19,6 +19,16 @@ public struct ODGMConfig: Sendable {
     public var eventsEnabled = true
     public var eventPublish = true
     public var includeValues = false
+    /// Runtime-call deadline when none was propagated (`ODGM_INVOKE_TIMEOUT_MS`).
+    public var invokeTimeout: Duration = .milliseconds(300_000)
+    /// How long a finished async result stays readable (`ODGM_ASYNC_RESULT_TTL_SECS`).
+    public var asyncResultTTL: Duration = .seconds(3600)
+    /// Unfinished async calls allowed per shard (`ODGM_ASYNC_MAX_PENDING`).
+    public var asyncMaxPending = 10_000
+    /// Retries after a retryable failure, for triggers and async calls (`ODGM_TRIGGER_MAX_RETRIES`).
+    public var triggerMaxRetries = 3
+    /// First retry delay, doubled on each further retry (`ODGM_TRIGGER_RETRY_BACKOFF_MS`).
+    public var triggerRetryBackoff: Duration = .milliseconds(200)
     /// Scratch directory for `memory` collections (wiped at start and shutdown).
     public var scratchDir: String?
     /// Non-fatal remarks to log at start-up.
@@ -39,6 +49,11 @@ public struct ODGMConfig: Sendable {
         eventsEnabled = env.bool("ODGM_EVENTS_ENABLED", default: true)
         eventPublish = env.bool("ODGM_EVENT_PUBLISH", default: true)
         includeValues = env.bool("ODGM_EVENT_INCLUDE_VALUES", default: false)
+        invokeTimeout = .milliseconds(env.int("ODGM_INVOKE_TIMEOUT_MS", default: 300_000, range: 1...86_400_000))
+        asyncResultTTL = .seconds(env.int("ODGM_ASYNC_RESULT_TTL_SECS", default: 3600, range: 0...315_360_000))
+        asyncMaxPending = env.int("ODGM_ASYNC_MAX_PENDING", default: 10_000, range: 1...100_000_000)
+        triggerMaxRetries = env.int("ODGM_TRIGGER_MAX_RETRIES", default: 3, range: 0...100)
+        triggerRetryBackoff = .milliseconds(env.int("ODGM_TRIGGER_RETRY_BACKOFF_MS", default: 200, range: 1...3_600_000))
         nodeAddress = env.string("ODGM_NODE_ADDR")
 
         // Members and node id (spec §9.1): ODGM_NODE_ID, else ODGM_NODE_ID_LIST at the pod ordinal.

@@ -120,8 +120,8 @@ public final class ODGMNode: Sendable {
         }
     }
 
-    /// Stops serving a collection and forgets its definition; `deleteData` also removes its objects
-    /// and counters (one durable write transaction).
+    /// Stops serving a collection and forgets its definition; `deleteData` also removes its objects,
+    /// counters and async invocation records (one durable write transaction).
     func dropCollection(named name: String, deleteData: Bool) async throws {
         guard let existing = collection(named: name) else { return }
         collections.withLock { _ = $0.removeValue(forKey: name) }
@@ -135,6 +135,8 @@ public final class ODGMNode: Sendable {
         try await store.writer.write { txn in
             try txn.deletePrefix(store.objects, prefix)
             try txn.deletePrefix(store.counters, prefix)
+            // Async records go too; their queue and expiry entries are dropped lazily when met.
+            try txn.deletePrefix(store.asyncCalls, prefix)
         }
     }
 

@@ -1,1 +1,0 @@
-print("oaas-functions: not built yet")

@@ -1,2 +1,0 @@
-import Testing
-@Suite struct FunctionKitPlaceholderTests { @Test func placeholder() { #expect(Bool(true)) } }
