@@ -20,7 +20,7 @@ import Foundation
 public enum ClientCommands {
     /// Top-level subcommands to mount under the `oaas` root command.
     public static let all: [any ParsableCommand.Type] = [
-        ObjectCommand.self, CapabilitiesCommand.self, StatsCommand.self, ContextCommand.self,
+        ObjectCommand.self, InvokeCommand.self, ResultCommand.self, CapabilitiesCommand.self, StatsCommand.self, ContextCommand.self,
         PackageCommand.self, DeployCommand.self, ClassCommand.self, FunctionCommand.self, EnvCommand.self,
         ClassRuntimesCommand.self,
     ]

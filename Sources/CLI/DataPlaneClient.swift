@@ -130,10 +130,21 @@ enum GatewayConnection {
         _ endpoint: GatewayEndpoint,
         _ body: (any DataPlaneClient) async throws -> Result
     ) async throws -> Result {
+        try await withClient(endpoint) { grpc in
+            try await body(GRPCDataPlaneClient(client: grpc, timeout: callTimeout))
+        }
+    }
+
+    /// The raw gRPC client, for commands that call services other than DataService (e.g. invocation);
+    /// connection failures are reported the same way as for ``with(_:_:)``.
+    static func withClient<Result: Sendable>(
+        _ endpoint: GatewayEndpoint,
+        _ body: (GRPCClient<HTTP2ClientTransport.Posix>) async throws -> Result
+    ) async throws -> Result {
         do {
             let transport = try HTTP2ClientTransport.Posix(target: endpoint.target, transportSecurity: .plaintext)
             return try await withGRPCClient(transport: transport) { grpc in
-                try await body(GRPCDataPlaneClient(client: grpc, timeout: callTimeout))
+                try await body(grpc)
             }
         } catch let error as RPCError where error.code == .unavailable && error.cause != nil {
             // A status the server sent has no cause; one with a cause is our own connection failing.
