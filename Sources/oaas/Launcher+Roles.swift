@@ -9,6 +9,7 @@ import Logging
 import NetServer
 import ODGM
 import OaaSCore
+import OaaSProto
 import PM
 import ServiceLifecycle
 
@@ -16,12 +17,15 @@ import ServiceLifecycle
 /// cross-role checks (listener clashes).
 struct RoleConfigs {
     var odgm: ODGMConfig?
+    /// ODGM's invocation settings (read with `odgm`).
+    var invocation: InvocationSettings?
     var gateway: GatewayConfig?
     var pm: PMConfig?
     var crm: CRMConfig?
 
     init(roles: [Role], env: EnvReader, dev: Launcher.DevOptions?) {
         odgm = roles.contains(.odgm) ? ODGMConfig(env: env) : nil
+        invocation = roles.contains(.odgm) ? InvocationSettings(env: env) : nil
         gateway = roles.contains(.gateway) ? GatewayConfig(env: env) : nil
         crm = roles.contains(.crm) ? CRMConfig(env: env) : nil
         if roles.contains(.pm) {
@@ -134,13 +138,21 @@ struct LaunchPlan: Sendable {
         let objects = ObjectService(node: odgmNode, autoCreate: dev != nil, logger: logger)
         await container.register((any ObjectStore).self, objects)
         await container.register((any CollectionHost).self, ODGMCollectionHost(node: odgmNode))
+        // Function runtimes are called through one pool; it stops after the servers have drained.
+        let runtimes = RuntimeClientPool(logger: logger)
+        services.append(runtimes)
+        let invoker = FunctionInvoker(node: odgmNode, pool: runtimes, settings: configs.invocation ?? InvocationSettings(), logger: logger)
+        await container.register((any Invoker).self, invoker)
         await container.addReadinessCheck("odgm") { odgmNode.isOpen ? nil : "odgm storage is closed" }
         if dev == nil {
             // A standalone ODGM serves its own port; under `oaas dev` the gateway port serves it.
+            var grpc: [any RegistrableRPCService] = [DataServiceAdapter(store: objects), FunctionServiceAdapter(invoker: invoker)]
+            // ODGM's AsyncInvoker, once registered above, is served here too.
+            if let async = await container.resolve((any AsyncInvoker).self) { grpc.append(AsyncInvocationAdapter(invoker: async)) }
             servers.append(RoleServer(
                 name: "odgm",
                 configuration: .init(host: host, port: odgmConfig.httpPort, maxMessageBytes: odgmConfig.maxMessageBytes),
-                services: [DataServiceAdapter(store: objects), HealthService(container: container)],
+                services: grpc + [HealthService(container: container)],
                 interceptors: [MetricsInterceptor(prefix: "odgm_grpc")],
                 router: probeRouter(),
                 logger: logger
@@ -151,24 +163,39 @@ struct LaunchPlan: Sendable {
 
     private mutating func buildGateway() async throws {
         guard let gatewayConfig = configs.gateway else { return }
-        let upstream: any ObjectStore
-        if let local = await container.resolve((any ObjectStore).self) {
-            upstream = local
-        } else if let url = gatewayConfig.defaultODGMURL {
+        // In-process roles first; else one connection to DEFAULT_ODGM_URL shared by all three.
+        let localStore = await container.resolve((any ObjectStore).self)
+        let localInvoker = await container.resolve((any Invoker).self)
+        let localAsync = await container.resolve((any AsyncInvoker).self)
+        var remote: RemoteClient?
+        if let url = gatewayConfig.defaultODGMURL, localStore == nil || localInvoker == nil || localAsync == nil {
             let client = try RemoteClient(url: url, variable: "DEFAULT_ODGM_URL")
             services.append(client)
-            upstream = RemoteObjectStore(client: client.client)
+            remote = client
+        }
+        let upstream: any ObjectStore
+        if let localStore {
+            upstream = localStore
+        } else if let remote {
+            upstream = RemoteObjectStore(client: remote.client)
         } else {
             upstream = UnroutedStore()
             await container.addReadinessCheck("gateway") { "no route table, DEFAULT_ODGM_URL or in-process ODGM" }
         }
+        let invokerUpstream: any Invoker = localInvoker ?? remote.map { RemoteInvoker(client: $0.client) } ?? UnroutedInvoker()
+        // Without an in-process or remote AsyncInvocation, the async routes answer 503.
+        let asyncUpstream: (any AsyncInvoker)? = localAsync ?? remote.map { RemoteAsyncInvoker(client: $0.client) }
         let store = GatewayObjectStore(upstream: upstream, config: gatewayConfig)
+        let invoker = GatewayInvoker(upstream: invokerUpstream, config: gatewayConfig)
+        let asyncInvoker = asyncUpstream.map { GatewayAsyncInvoker(upstream: $0, config: gatewayConfig) }
         let router = probeRouter()
-        GatewayRoutes(store: store, config: gatewayConfig, logger: logger).register(on: router)
+        GatewayRoutes(store: store, config: gatewayConfig, logger: logger, invoker: invoker, asyncInvoker: asyncInvoker).register(on: router)
+        var grpc: [any RegistrableRPCService] = [DataServiceAdapter(store: store), FunctionServiceAdapter(invoker: invoker)]
+        if let asyncInvoker { grpc.append(AsyncInvocationAdapter(invoker: asyncInvoker)) }
         servers.append(RoleServer(
             name: "gateway",
             configuration: .init(host: host, port: gatewayConfig.httpPort, maxMessageBytes: gatewayConfig.maxPayloadBytes),
-            services: [DataServiceAdapter(store: store), HealthService(container: container)],
+            services: grpc + [HealthService(container: container)],
             interceptors: [MetricsInterceptor(prefix: "gateway_grpc")],
             router: router,
             logger: logger
@@ -215,4 +242,11 @@ struct InProcessClient: Service {
             client.beginGracefulShutdown()
         }
     }
+}
+
+/// The invoker of a gateway that has nowhere to send calls: every call is UNAVAILABLE.
+struct UnroutedInvoker: Invoker {
+    private var error: OaaSError { OaaSError(.unavailable, "no ODGM route: set DEFAULT_ODGM_URL or OPRC_ROUTER_URL") }
+    func invokeFn(_ request: Oprc_InvocationRequest, context: CallContext) async throws -> Oprc_InvocationResponse { throw error }
+    func invokeObj(_ request: Oprc_ObjectInvocationRequest, context: CallContext) async throws -> Oprc_InvocationResponse { throw error }
 }

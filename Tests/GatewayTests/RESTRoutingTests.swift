@@ -22,20 +22,29 @@ struct RESTRoutingTests {
         }
     }
 
-    /// Invoke, async and WebSocket routes come with a later issue; until then they are unknown routes.
+    /// WebSocket routes come with a later issue; until then they are unknown routes.
     @Test(arguments: [
-        (HTTPRequest.Method.post, "/api/class/users/0/invokes/echo"),
-        (.post, "/api/class/users/0/objects/1/invokes/echo"),
-        (.post, "/api/class/users/0/invokes/echo/async"),
-        (.put, "/api/class/users/0/objects-str/a/invokes/echo/async/inv-1"),
-        (.get, "/api/class/users/0/results/echo/async/inv-1"),
-        (.get, "/api/class/users/0/objects/1/ws"),
+        (HTTPRequest.Method.get, "/api/class/users/0/objects/1/ws"),
         (.get, "/api/class/users/0/ws"),
         (.get, "/api/class/users/ws"),
     ])
     func laterRoutesAreNotFound(_ method: HTTPRequest.Method, _ uri: String) async throws {
         try await GatewayHarness().run { client in
             try expectError(try await client.send(method, uri, body: Data("payload".utf8)), 404, "NOT_FOUND")
+        }
+    }
+
+    /// Invocation routes exist even without an upstream to call: they answer 503.
+    @Test(arguments: [
+        (HTTPRequest.Method.post, "/api/class/users/0/invokes/echo"),
+        (.post, "/api/class/users/0/objects/1/invokes/echo"),
+        (.post, "/api/class/users/0/invokes/echo/async"),
+        (.put, "/api/class/users/0/objects-str/a/invokes/echo/async/inv-1"),
+        (.get, "/api/class/users/0/results/echo/async/inv-1"),
+    ])
+    func invocationRoutesWithoutUpstreamAreUnavailable(_ method: HTTPRequest.Method, _ uri: String) async throws {
+        try await GatewayHarness().run { client in
+            try expectError(try await client.send(method, uri, body: Data("payload".utf8)), 503, "UNAVAILABLE")
         }
     }
 

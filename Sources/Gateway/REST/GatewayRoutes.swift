@@ -12,20 +12,28 @@ import OaaSProto
 /// also cover the router's not-found path and routes that others add to the same router later.
 public struct GatewayRoutes: Sendable {
     let store: GatewayObjectStore
+    /// Nil when the gateway has nothing to call: the invocation routes answer 503.
+    let invoker: GatewayInvoker?
+    let asyncInvoker: GatewayAsyncInvoker?
     let config: GatewayConfig
     let logger: Logger
     let httpMetrics: HTTPMetrics
 
     /// `store` is normally the process's ``GatewayObjectStore`` (shared with the gRPC ingress);
     /// any other store is wrapped in one, so ids are always validated and counted exactly once.
-    public init(store: any ObjectStore, config: GatewayConfig, logger: Logger) {
-        self.init(store: store, config: config, logger: logger, metricsFactory: nil)
+    /// The invokers are treated alike (``GatewayInvoker``, ``GatewayAsyncInvoker``).
+    public init(store: any ObjectStore, config: GatewayConfig, logger: Logger,
+                invoker: (any Invoker)? = nil, asyncInvoker: (any AsyncInvoker)? = nil) {
+        self.init(store: store, config: config, logger: logger, metricsFactory: nil, invoker: invoker, asyncInvoker: asyncInvoker)
     }
 
     /// As above, recording metrics through `metricsFactory` instead of the global one.
-    public init(store: any ObjectStore, config: GatewayConfig, logger: Logger, metricsFactory: (any MetricsFactory)?) {
+    public init(store: any ObjectStore, config: GatewayConfig, logger: Logger, metricsFactory: (any MetricsFactory)?,
+                invoker: (any Invoker)? = nil, asyncInvoker: (any AsyncInvoker)? = nil) {
         let factory = metricsFactory ?? MetricsSystem.factory
         self.store = store as? GatewayObjectStore ?? GatewayObjectStore(upstream: store, config: config, metricsFactory: factory)
+        self.invoker = invoker.map { $0 as? GatewayInvoker ?? GatewayInvoker(upstream: $0, config: config, metricsFactory: factory) }
+        self.asyncInvoker = asyncInvoker.map { $0 as? GatewayAsyncInvoker ?? GatewayAsyncInvoker(upstream: $0, config: config, metricsFactory: factory) }
         self.config = config
         self.logger = logger
         self.httpMetrics = HTTPMetrics(factory: factory)
@@ -55,7 +63,7 @@ public struct GatewayRoutes: Sendable {
         let handler: Handler
     }
 
-    /// Invoke, async-result and WebSocket routes are not here yet, so they answer 404 like any unknown path.
+    /// WebSocket routes are not here yet, so they answer 404 like any unknown path.
     func routeTable() -> [Route] {
         let base = "/api/class/{cls}/{pid}"
         var routes: [Route] = [
@@ -63,6 +71,7 @@ public struct GatewayRoutes: Sendable {
             Route(path: "/api/capabilities", method: .get) { request, _ in try await capabilities(request) },
             Route(path: "/api/stats", method: .get) { request, _ in try await stats(request) },
         ]
+        routes += invocationRoutes(prefix: base, target: nil)
         for (segment, parameter, forceString) in [("objects", "oid", false), ("objects-str", "sid", true)] {
             let object = "\(base)/\(segment)/{\(parameter)}"
             let target = ObjectTarget(parameter: parameter, forceString: forceString)
@@ -74,6 +83,7 @@ public struct GatewayRoutes: Sendable {
                 Route(path: "\(object)/entries", method: .get) { try await listEntries($0, $1, target) },
                 Route(path: "\(object)/batch-set", method: .post) { try await batchSet($0, $1, target) },
             ]
+            routes += invocationRoutes(prefix: object, target: target)
             for (entrySegment, forceStringKey) in [("entries", false), ("entries-str", true)] {
                 let entry = "\(object)/\(entrySegment)/{key}"
                 routes += [
