@@ -17,15 +17,12 @@ import ServiceLifecycle
 /// cross-role checks (listener clashes).
 struct RoleConfigs {
     var odgm: ODGMConfig?
-    /// ODGM's invocation settings (read with `odgm`).
-    var invocation: InvocationSettings?
     var gateway: GatewayConfig?
     var pm: PMConfig?
     var crm: CRMConfig?
 
     init(roles: [Role], env: EnvReader, dev: Launcher.DevOptions?) {
         odgm = roles.contains(.odgm) ? ODGMConfig(env: env) : nil
-        invocation = roles.contains(.odgm) ? InvocationSettings(env: env) : nil
         gateway = roles.contains(.gateway) ? GatewayConfig(env: env) : nil
         crm = roles.contains(.crm) ? CRMConfig(env: env) : nil
         if roles.contains(.pm) {
@@ -141,14 +138,18 @@ struct LaunchPlan: Sendable {
         // Function runtimes are called through one pool; it stops after the servers have drained.
         let runtimes = RuntimeClientPool(logger: logger)
         services.append(runtimes)
-        let invoker = FunctionInvoker(node: odgmNode, pool: runtimes, settings: configs.invocation ?? InvocationSettings(), logger: logger)
+        let invoker = FunctionInvoker(node: odgmNode, pool: runtimes,
+                                      settings: InvocationSettings(invokeTimeout: odgmConfig.invokeTimeout), logger: logger)
         await container.register((any Invoker).self, invoker)
+        // Submitted calls run through the same invoker, from records kept with the partition's data.
+        let asyncCalls = AsyncInvocations(node: odgmNode, invoker: invoker, logger: logger)
+        await container.register((any AsyncInvoker).self, asyncCalls)
+        services += asyncCalls.services
         await container.addReadinessCheck("odgm") { odgmNode.isOpen ? nil : "odgm storage is closed" }
         if dev == nil {
             // A standalone ODGM serves its own port; under `oaas dev` the gateway port serves it.
             var grpc: [any RegistrableRPCService] = [DataServiceAdapter(store: objects), FunctionServiceAdapter(invoker: invoker)]
-            // ODGM's AsyncInvoker, once registered above, is served here too.
-            if let async = await container.resolve((any AsyncInvoker).self) { grpc.append(AsyncInvocationAdapter(invoker: async)) }
+            grpc.append(AsyncInvocationAdapter(invoker: asyncCalls))
             servers.append(RoleServer(
                 name: "odgm",
                 configuration: .init(host: host, port: odgmConfig.httpPort, maxMessageBytes: odgmConfig.maxMessageBytes),

@@ -129,6 +129,8 @@ struct RemoteClient: Service {
         }
         var config = HTTP2ClientTransport.Posix.Config.defaults
         config.http2.maxFrameSize = 1 << 20
+        // An upstream that restarts is usable again within a second, not after gRPC's default two-minute backoff.
+        config.backoff = .init(initial: .milliseconds(100), max: .seconds(1), multiplier: 1.6, jitter: 0.2)
         let transport = try HTTP2ClientTransport.Posix(
             target: target.resolvable,
             transportSecurity: .plaintext,

@@ -14,6 +14,12 @@ var oaasBinary: String {
     return root.appendingPathComponent(".build/debug/oaas").path
 }
 
+/// The example function runtime: `OAAS_FUNCTIONS_BIN` (set by `make test`), else next to the `oaas` binary.
+var functionsBinary: String {
+    if let path = ProcessInfo.processInfo.environment["OAAS_FUNCTIONS_BIN"], !path.isEmpty { return path }
+    return (oaasBinary as NSString).deletingLastPathComponent + "/oaas-functions"
+}
+
 /// A loopback port that was free a moment ago.
 func freePort() -> Int {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -46,10 +52,11 @@ final class OaasProcess: @unchecked Sendable {
     let port: Int
     private let output = OutputBuffer()
 
-    /// Starts `oaas <arguments>` and waits until `/healthz` answers on `port`.
-    init(_ arguments: [String], port: Int, environment: [String: String] = [:], waitReady: Bool = true) async throws {
+    /// Starts `oaas <arguments>` (or another of our binaries) and waits until `/healthz` answers on `port`.
+    init(_ arguments: [String], port: Int, environment: [String: String] = [:], waitReady: Bool = true,
+         executable: String = oaasBinary) async throws {
         self.port = port
-        process.executableURL = URL(fileURLWithPath: oaasBinary)
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         env["LOG_FORMAT"] = "text"

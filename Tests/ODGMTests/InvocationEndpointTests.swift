@@ -42,10 +42,10 @@ import Testing
     }
 
     @Test func settingsFromEnvironment() throws {
-        #expect(InvocationSettings(env: EnvReader([:])).invokeTimeout == .seconds(300))
-        #expect(InvocationSettings(env: EnvReader(["ODGM_INVOKE_TIMEOUT_MS": "1500"])).invokeTimeout == .milliseconds(1500))
+        #expect(ODGMConfig(env: EnvReader([:])).invokeTimeout == .seconds(300))
+        #expect(ODGMConfig(env: EnvReader(["ODGM_INVOKE_TIMEOUT_MS": "1500"])).invokeTimeout == .milliseconds(1500))
         let bad = EnvReader(["ODGM_INVOKE_TIMEOUT_MS": "soon"])
-        _ = InvocationSettings(env: bad)
+        _ = ODGMConfig(env: bad)
         #expect(bad.errors == ["ODGM_INVOKE_TIMEOUT_MS: 'soon' is not a valid integer"])
     }
 }

@@ -24,10 +24,15 @@ public final class FunctionServer: Service, Sendable {
     ) throws {
         var connection: ObjectClient.Connection?
         if let address = configuration.odgmService {
+            // A runtime often starts before its ODGM: reconnect within a second once ODGM is up, instead of
+            // failing calls through gRPC's default backoff of up to two minutes.
+            var transportConfig = HTTP2ClientTransport.Posix.Config.defaults
+            transportConfig.backoff = .init(initial: .milliseconds(100), max: .seconds(1), multiplier: 1.6, jitter: 0.2)
             let client = GRPCClient(
                 transport: try HTTP2ClientTransport.Posix(
                     target: .dns(host: address.host, port: address.port),
-                    transportSecurity: .plaintext
+                    transportSecurity: .plaintext,
+                    config: transportConfig
                 )
             )
             dataClient = client

@@ -166,6 +166,8 @@ public final class RuntimeClientPool: Service, Sendable {
     private static func makeClient(_ key: Key) throws -> Client {
         var config = HTTP2ClientTransport.Posix.Config.defaults
         config.connection.maxIdleTime = key.settings.maxIdle
+        // A runtime that restarts is usable again within a second, not after gRPC's default two-minute backoff.
+        config.backoff = .init(initial: .milliseconds(100), max: .seconds(1), multiplier: 1.6, jitter: 0.2)
         let transport = try HTTP2ClientTransport.Posix(
             target: .dns(host: key.target.host, port: key.target.port),
             transportSecurity: key.target.tls ? .tls : .plaintext,
