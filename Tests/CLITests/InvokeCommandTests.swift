@@ -144,7 +144,7 @@ struct InvokeCommandTests {
             let slow = await oaasInvocation(["invoke", "-c", "c", "0", "slow", "--timeout-ms", "100"], gateway: url)
             #expect(slow.code == 1, "\(slow)")
             #expect(slow.err.hasPrefix("error: DEADLINE_EXCEEDED: "))
-            #expect(ContinuousClock.now - started < .seconds(2))
+            #expect(ContinuousClock.now - started < .seconds(15))  // the deadline fired, not the 30 s of the slow side
         }
     }
 
@@ -294,7 +294,7 @@ struct ResultCommandTests {
             #expect(run.out.isEmpty)
             #expect(run.err.hasPrefix("error: DEADLINE_EXCEEDED: invocation 't-1' not done after 150 ms (still RUNNING)\n"))
             #expect(!log.snapshot.resultQueries.isEmpty, "how many polls fit depends on the machine's load")
-            #expect(ContinuousClock.now - started < .seconds(10))
+            #expect(ContinuousClock.now - started < .seconds(25))
         }
     }
 

@@ -76,7 +76,7 @@ enum Scripted {
         case "binary":
             return response(Data([0xFF, 0xFE, 0x41]))
         case "slow":
-            try await Task.sleep(for: .seconds(2))
+            try await Task.sleep(for: .seconds(30))
             return response(Data("late".utf8))
         default:
             throw RPCError(code: .notFound, message: "function '\(fn)' not found in class '\(cls)'")

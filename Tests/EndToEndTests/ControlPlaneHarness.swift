@@ -7,7 +7,7 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
 
 /// Runs the CLI without blocking a Swift concurrency thread (in-process servers of the same test need them):
 /// (exit code, stdout, stderr).
-func cli(_ arguments: [String], environment: [String: String] = [:]) async throws -> (code: Int32, out: String, err: String) {
+func cli(_ arguments: [String], environment: [String: String] = [:], stdinPath: String? = nil) async throws -> (code: Int32, out: String, err: String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: oaasBinary)
     process.arguments = arguments
@@ -24,7 +24,9 @@ func cli(_ arguments: [String], environment: [String: String] = [:]) async throw
     let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
     process.standardOutput = out
     process.standardError = err
-    process.standardInput = FileHandle.nullDevice
+    let input = try stdinPath.map { try FileHandle(forReadingFrom: URL(fileURLWithPath: $0)) }
+    defer { try? input?.close() }
+    process.standardInput = input ?? FileHandle.nullDevice
     let status: Int32 = try await withCheckedThrowingContinuation { continuation in
         process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
         do { try process.run() } catch { continuation.resume(throwing: error) }

@@ -164,32 +164,18 @@ func httpRequest(port: Int, _ method: String, _ path: String, body: Data? = nil,
     return (http.statusCode, fields, data)
 }
 
-/// Runs the CLI to completion: (exit code, stdout, stderr).
-func runCLI(_ arguments: [String], environment: [String: String] = [:], stdin: Data? = nil) throws -> (Int32, String, String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: oaasBinary)
-    process.arguments = arguments
-    var env = ProcessInfo.processInfo.environment
-    for (key, value) in environment { env[key] = value }
-    process.environment = env
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
+/// Runs the CLI to completion: (exit code, stdout, stderr). `stdin` is fed from a file, and the exit is awaited
+/// through a termination handler, so no Swift concurrency thread blocks while the CLI runs.
+func runCLI(_ arguments: [String], environment: [String: String] = [:], stdin: Data? = nil) async throws -> (Int32, String, String) {
+    var input: String?
     if let stdin {
-        let input = Pipe()
-        process.standardInput = input
-        try process.run()
-        input.fileHandleForWriting.write(stdin)
-        try input.fileHandleForWriting.close()
-    } else {
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
+        let path = (temporaryDirectory() as NSString).appendingPathComponent("stdin")
+        try stdin.write(to: URL(fileURLWithPath: path))
+        input = path
     }
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    let errData = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+    defer { if let input { try? FileManager.default.removeItem(atPath: (input as NSString).deletingLastPathComponent) } }
+    let result = try await cli(arguments, environment: environment, stdinPath: input)
+    return (result.code, result.out, result.err)
 }
 
 func valData(_ text: String) -> Oprc_ValData {

@@ -37,7 +37,7 @@ import Testing
         }
 
         // A body that ends before its Content-Length writes nothing.
-        try truncatedRequest(port: port, path: base + "/entries-str/title", declared: 100, sent: Data("second".utf8))
+        try await truncatedRequest(port: port, path: base + "/entries-str/title", declared: 100, sent: Data("second".utf8))
         let (status, headers, value) = try await dev.http("GET", base + "/entries-str/title")
         #expect(status == 200 && String(decoding: value, as: UTF8.self) == "first")
         #expect(headers["x-oprc-object-version"] == "1")
@@ -74,7 +74,7 @@ import Testing
             var environment = env
             environment["ODGM_DATA_DIR"] = dir
             environment["ODGM_HTTP_PORT"] = env["ODGM_HTTP_PORT"] ?? String(freePort())
-            let (code, _, stderr) = try runCLI(["serve", "--role", "odgm"], environment: environment)
+            let (code, _, stderr) = try await runCLI(["serve", "--role", "odgm"], environment: environment)
             #expect(code == 2, "\(env)")
             #expect(stderr.contains(needle), "\(env): \(stderr)")
         }
@@ -192,7 +192,7 @@ struct RawDeserializer: MessageDeserializer {
 }
 
 /// Sends a request whose body is shorter than its Content-Length, then closes the connection.
-func truncatedRequest(port: Int, path: String, declared: Int, sent: Data) throws {
+func truncatedRequest(port: Int, path: String, declared: Int, sent: Data) async throws {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(fd) }
     var address = sockaddr_in()
@@ -205,5 +205,5 @@ func truncatedRequest(port: Int, path: String, declared: Int, sent: Data) throws
     let bytes = Data(head.utf8) + sent
     _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
     shutdown(fd, Int32(SHUT_WR))
-    usleep(200_000)
+    try await Task.sleep(for: .milliseconds(200))
 }

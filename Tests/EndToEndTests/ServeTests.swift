@@ -142,7 +142,7 @@ import Testing
         let server = try await OaasProcess(["serve", "--role", "odgm,gateway"], port: port, environment: [
             "HTTP_PORT": String(port), "ODGM_HTTP_PORT": String(odgmPort), "ODGM_DATA_DIR": dir,
         ])
-        let result = try runCLI(["object", "setstr", "--cls-id", "users", "0", "--object-id-str", "user-42", "-s", "name=alice", "-g", "http://127.0.0.1:\(port)"])
+        let result = try await runCLI(["object", "setstr", "--cls-id", "users", "0", "--object-id-str", "user-42", "-s", "name=alice", "-g", "http://127.0.0.1:\(port)"])
         #expect(result.0 == 1)
         #expect(result.2.contains("NOT_FOUND"))
         let (status, _, body) = try await server.http("GET", "/api/class/users/0/objects/1")
@@ -152,28 +152,28 @@ import Testing
         #expect(ready == 200)
     }
 
-    @Test func rolesOfLaterIssuesSayTheyAreNotAvailable() throws {
-        let (routerCode, _, stderr) = try runCLI(["serve", "--role", "router"])
+    @Test func rolesOfLaterIssuesSayTheyAreNotAvailable() async throws {
+        let (routerCode, _, stderr) = try await runCLI(["serve", "--role", "router"])
         #expect(routerCode == 1)
         #expect(stderr.contains("role 'router' is not available yet"))
-        let (code, _, _) = try runCLI(["serve", "--role", "nonsense"])
+        let (code, _, _) = try await runCLI(["serve", "--role", "nonsense"])
         #expect(code != 0)
     }
 }
 
 @Suite struct CommandLineTests {
-    @Test func helpExistsOnEveryCommand() throws {
+    @Test func helpExistsOnEveryCommand() async throws {
         for command in [[], ["serve"], ["dev"], ["object"], ["object", "setstr"], ["capabilities"], ["stats"], ["context", "set"]] {
-            let (code, stdout, _) = try runCLI(command + ["--help"])
+            let (code, stdout, _) = try await runCLI(command + ["--help"])
             #expect(code == 0, "\(command)")
             #expect(stdout.contains("USAGE"), "\(command)")
         }
     }
 
-    @Test func usageErrorsExitTwo() throws {
-        #expect(try runCLI(["object", "setstr", "--cls-id", "users"]).0 == 2)
-        #expect(try runCLI(["object", "set", "-c", "users", "0", "1", "-b", "notanumber=x"]).0 == 2)
-        #expect(try runCLI(["serve", "--role", "nonsense"]).0 == 2)
-        #expect(try runCLI(["object", "get", "-z", "tcp/1.2.3.4:7447"]).0 == 2)
+    @Test func usageErrorsExitTwo() async throws {
+        #expect(try await runCLI(["object", "setstr", "--cls-id", "users"]).0 == 2)
+        #expect(try await runCLI(["object", "set", "-c", "users", "0", "1", "-b", "notanumber=x"]).0 == 2)
+        #expect(try await runCLI(["serve", "--role", "nonsense"]).0 == 2)
+        #expect(try await runCLI(["object", "get", "-z", "tcp/1.2.3.4:7447"]).0 == 2)
     }
 }

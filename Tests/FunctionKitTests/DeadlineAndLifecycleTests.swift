@@ -57,7 +57,7 @@ import Testing
                 try await client.invokeFn(fnRequest(fn: "slow"), options: callOptions(timeout: .milliseconds(200)))
             }
             #expect(error?.code == .deadlineExceeded)
-            #expect(ContinuousClock.now - started < .seconds(5))
+            #expect(ContinuousClock.now - started < .seconds(20))
             // The handler's task is cancelled server-side too, not left running for 30 s.
             for _ in 0..<100 where await events.values.isEmpty {
                 try await Task.sleep(for: .milliseconds(20))

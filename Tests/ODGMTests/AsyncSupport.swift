@@ -170,7 +170,7 @@ func withAsyncExecutor<T: Sendable>(_ invocations: AsyncInvocations, _ body: () 
 @discardableResult
 func awaitAsyncState(_ invocations: AsyncInvocations, _ request: Oaas_Invocation_GetResultRequest,
                 _ state: Oaas_Invocation_AsyncState = .done) async throws -> Oaas_Invocation_GetResultResponse {
-    let deadline = ContinuousClock.now + .seconds(10)
+    let deadline = ContinuousClock.now + .seconds(30)
     while true {
         let result = try await invocations.getResult(request, context: CallContext())
         if result.state == state || ContinuousClock.now > deadline { return result }

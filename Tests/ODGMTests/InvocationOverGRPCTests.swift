@@ -39,7 +39,7 @@ import Testing
                         _ = try await remote.invokeFn(fnCall("slow"), context: CallContext(deadline: .now + .milliseconds(300)))
                     }
                     #expect(slow?.code == .deadlineExceeded)
-                    #expect(ContinuousClock.now - start < .seconds(2))
+                    #expect(ContinuousClock.now - start < .seconds(15))  // the deadline fired, not the 30 s of the slow side
                     let timeout = try #require(h.runtime.last?.metadata["grpc-timeout"])
                     let forwarded = try #require(GRPCTimeout.parse(timeout))
                     #expect(forwarded <= .milliseconds(300))

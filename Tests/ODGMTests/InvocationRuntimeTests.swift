@@ -97,7 +97,7 @@ import Testing
                 _ = try await h.invoker.invokeFn(fnCall("slow"), context: CallContext(deadline: .now + .milliseconds(200)))
             }
             #expect(error?.code == .deadlineExceeded)
-            #expect(ContinuousClock.now - start < .seconds(2))
+            #expect(ContinuousClock.now - start < .seconds(15))  // the deadline fired, not the 30 s of the slow side
             #expect(h.metrics.count("oaas_invocations_total", [("cls", "shop"), ("fn", "slow"), ("oaas_owner", "127.0.0.1"), ("status", "DEADLINE_EXCEEDED")]) == 1)
             // An expired deadline never reaches the runtime.
             let calls = h.runtime.calls.count

@@ -19,7 +19,7 @@ struct ReceivedCall: Sendable {
 }
 
 /// A function runtime on a real loopback gRPC server. Its behaviour depends on the fn_id:
-/// `fail` answers a gRPC error, `slow…` sleeps 3 s (less if the RPC is cancelled), `headers` sets headers and a status,
+/// `fail` answers a gRPC error, `slow…` sleeps 30 s (less if the RPC is cancelled), `headers` sets headers and a status,
 /// `own-id` chooses its invocation id, `gated` waits for `openGate()`; anything else echoes.
 final class FakeFunctionRuntime: Oprc_OprcFunction.ServiceProtocol, Sendable {
     private let received = Mutex<[ReceivedCall]>([])
@@ -53,7 +53,7 @@ final class FakeFunctionRuntime: Oprc_OprcFunction.ServiceProtocol, Sendable {
         case "slow", "slow-method":
             // grpc-swift cancels a server RPC through its handle, not the task: poll it, so the
             // server can stop soon after the caller gave up.
-            let end = ContinuousClock.now + .seconds(3)
+            let end = ContinuousClock.now + .seconds(30)
             while ContinuousClock.now < end, !context.cancellation.isCancelled {
                 try await Task.sleep(for: .milliseconds(10))
             }
