@@ -161,18 +161,13 @@ extension Reconciler {
         var degraded: JSONValue = [
             "phase": "degraded", "message": .string(message), "last_updated": .string(KubeTime.format(now())),
         ]
-        let stored = object.status?["conditions"]?.arrayValue ?? []
-        let conditions = ["Available", "Progressing", "Degraded"].map { type -> JSONValue in
-            let status = type == "Degraded" ? "True" : "False"
-            let before = stored.first { $0["type"]?.stringValue == type }
-            let since = before?["status"]?.stringValue == status ? before?["lastTransitionTime"]
-                : .string(KubeTime.format(now()))
-            return ["type": .string(type), "status": .string(status), "reason": "TemplateError",
-                    "lastTransitionTime": since ?? .string(KubeTime.format(now()))]
+        let stored = (object.status?["conditions"]?.arrayValue ?? []).compactMap {
+            try? $0.decode(as: ClassRuntimeCondition.self)
         }
-        degraded["conditions"] = .array(conditions + stored.filter {
-            !["Available", "Progressing", "Degraded"].contains($0["type"]?.stringValue ?? "")
-        })
+        let conditions = PhaseConditions.make(
+            phase: .degraded, reason: "TemplateError", message: message, generation: object.generation ?? 0,
+            previous: stored, now: now())
+        degraded["conditions"] = (try? JSONValue(encoding: conditions)) ?? .array([])
         if object.status?["phase"]?.stringValue != "degraded" || object.status?["message"]?.stringValue != message {
             try await client.patchStatus(.classRuntimes, namespace: namespace, name: name, degraded)
         }
