@@ -9,7 +9,7 @@ import OaaSProto
 struct GatewayInvocationGuard: Sendable {
     let config: GatewayConfig
     private let rules: IdentityRules
-    private let metrics: GatewayStoreMetrics
+    let metrics: GatewayStoreMetrics
 
     init(config: GatewayConfig, metricsFactory: (any MetricsFactory)?) {
         self.config = config

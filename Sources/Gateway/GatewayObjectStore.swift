@@ -11,17 +11,16 @@ import OaaSProto
 /// `retryAttempts` times; writes never are. A call past its deadline answers DEADLINE_EXCEEDED.
 public struct GatewayObjectStore: ObjectStore {
     public let upstream: any ObjectStore
-    private let rules: IdentityRules
+    /// Id rules and counters shared with the invocation path, so both count the same way.
+    private let checks: GatewayInvocationGuard
     private let retryAttempts: Int
     private let retryBackoff: Duration
-    private let metrics: GatewayStoreMetrics
 
     public init(upstream: any ObjectStore, config: GatewayConfig, metricsFactory: (any MetricsFactory)? = nil) {
         self.upstream = upstream
-        self.rules = IdentityRules(maxStringIdLength: config.maxStringIdLength)
+        self.checks = GatewayInvocationGuard(config: config, metricsFactory: metricsFactory)
         self.retryAttempts = max(0, config.retryAttempts)
         self.retryBackoff = config.retryBackoff
-        self.metrics = GatewayStoreMetrics(factory: metricsFactory ?? MetricsSystem.factory)
     }
 
     // MARK: ObjectStore
@@ -99,16 +98,7 @@ public struct GatewayObjectStore: ObjectStore {
 
     /// Applies spec §1.1 to the id pair and returns the normalized string id (nil for numeric ids).
     private func checkID(numeric: UInt64, string: String?) throws(OaaSError) -> String? {
-        if string != nil { metrics.stringIdAttempts.increment() }
-        do {
-            switch try rules.objectID(numeric: numeric, string: string) {
-            case .numeric: return nil
-            case .string(let normalized): return normalized
-            }
-        } catch {
-            if string != nil { metrics.stringIdRejected.increment() }
-            throw error
-        }
+        try checks.checkID(numeric: numeric, string: string)
     }
 
     // MARK: Forwarding
@@ -135,29 +125,11 @@ public struct GatewayObjectStore: ObjectStore {
     private func attempt<T: Sendable>(_ context: CallContext, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
         do {
             guard let deadline = context.deadline else { return try await body() }
-            return try await Self.withDeadline(deadline, body)
+            return try await GatewayDeadline.race(deadline, body)
         } catch {
             let failure = OaaSError.from(error)
-            metrics.upstreamErrors[failure.code]?.increment()
+            checks.metrics.upstreamErrors[failure.code]?.increment()
             throw failure
-        }
-    }
-
-    /// Structured race of the call against the deadline. The group waits for its children, so the
-    /// answer is prompt only if the upstream honours cancellation (gRPC calls and `Task.sleep` do).
-    private static func withDeadline<T: Sendable>(_ deadline: ContinuousClock.Instant, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-        if deadline <= ContinuousClock.now { throw OaaSError(.deadlineExceeded, "deadline exceeded before the call was sent") }
-        return try await withThrowingTaskGroup(of: T.self) { group in
-            group.addTask { try await body() }
-            group.addTask {
-                try await Task.sleep(until: deadline, clock: .continuous)
-                throw OaaSError(.deadlineExceeded, "deadline exceeded")
-            }
-            defer { group.cancelAll() }
-            guard let first = try await group.next() else {
-                throw OaaSError(.internal, "deadline race finished without a result")
-            }
-            return first
         }
     }
 }

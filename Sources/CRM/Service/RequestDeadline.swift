@@ -1,5 +1,6 @@
 import GRPCCore
 import Kube
+import OaaSCore
 
 /// The deadline of one gRPC request (control-plane spec §8.1): taken from `grpc-timeout` on arrival; each Kubernetes
 /// call made for the request is bounded by min(remaining, `OPRC_CRM_K8S_CALL_TIMEOUT_SECS`).
@@ -54,20 +55,9 @@ struct RequestDeadline: Sendable {
         return result
     }
 
-    /// Parses `grpc-timeout` (`<1–8 digits><H|M|S|m|u|n>`); nil when absent or malformed.
+    /// The caller's `grpc-timeout`; nil when absent or malformed.
     static func timeout(in metadata: Metadata) -> Duration? {
-        guard let raw = metadata[stringValues: "grpc-timeout"].first(where: { _ in true }),
-              (2...9).contains(raw.count), let unit = raw.last, let amount = Int64(raw.dropLast()), amount >= 0
-        else { return nil }
-        switch unit {
-        case "H": return .seconds(amount * 3600)
-        case "M": return .seconds(amount * 60)
-        case "S": return .seconds(amount)
-        case "m": return .milliseconds(amount)
-        case "u": return .microseconds(amount)
-        case "n": return .nanoseconds(amount)
-        default: return nil
-        }
+        metadata[stringValues: "grpc-timeout"].first(where: { _ in true }).flatMap(GRPCTimeout.parse)
     }
 
     static func milliseconds(_ duration: Duration) -> Int64 {
