@@ -24,7 +24,7 @@ struct DevCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Gateway listener (REST + gRPC).")
     var gatewayPort: Int = 8081
 
-    @Option(name: .long, help: "Router listener (the router role is not available yet in this build).")
+    @Option(name: .long, help: "Also run the router role on this port (off by default: one process needs no router).")
     var routerPort: Int?
 
     @Option(name: .long, help: "Address every listener binds.")
@@ -53,10 +53,13 @@ struct DevCommand: AsyncParsableCommand {
     }
 
     func validate() throws {
-        for (flag, value) in [("--port", port), ("--gateway-port", gatewayPort)] where !(1...65535).contains(value) {
+        for (flag, value) in [("--port", port), ("--gateway-port", gatewayPort), ("--router-port", routerPort ?? 1)]
+        where !(1...65535).contains(value) {
             throw ValidationError("\(flag) must be 1...65535")
         }
-        if routerPort != nil { throw ValidationError("--router-port: the router role is not available yet in this build") }
+        if let routerPort, routerPort == port || routerPort == gatewayPort {
+            throw ValidationError("--router-port: port \(routerPort) is already used by another listener")
+        }
         guard !envNames.isEmpty else { throw ValidationError("--envs needs at least one env name") }
         for name in envNames where name.range(of: "^[A-Za-z0-9_-]+$", options: .regularExpression) == nil {
             throw ValidationError("--envs: '\(name)' is not a valid env name ([A-Za-z0-9_-])")
@@ -71,7 +74,7 @@ struct DevCommand: AsyncParsableCommand {
     func run() async throws {
         try await Launcher(mode: .dev(.init(
             gatewayPort: gatewayPort, pmPort: port, host: host, dataDir: dataDir, memory: memory, envs: envNames,
-            configFiles: configFiles, functionURLs: functionURLs
+            configFiles: configFiles, functionURLs: functionURLs, routerPort: routerPort
         ))).run()
     }
 }

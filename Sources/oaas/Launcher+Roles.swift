@@ -11,6 +11,7 @@ import ODGM
 import OaaSCore
 import OaaSProto
 import PM
+import Router
 import ServiceLifecycle
 
 /// Every role's configuration, read once from the environment (with `oaas dev`'s flags applied), plus the
@@ -20,11 +21,13 @@ struct RoleConfigs {
     var gateway: GatewayConfig?
     var pm: PMConfig?
     var crm: CRMConfig?
+    var router: RouterConfig?
 
     init(roles: [Role], env: EnvReader, dev: Launcher.DevOptions?) {
         odgm = roles.contains(.odgm) ? ODGMConfig(env: env) : nil
         gateway = roles.contains(.gateway) ? GatewayConfig(env: env) : nil
         crm = roles.contains(.crm) ? CRMConfig(env: env) : nil
+        router = roles.contains(.router) ? RouterConfig(env: env) : nil
         if roles.contains(.pm) {
             var defaults = PMConfig.Defaults()
             if let dev {
@@ -41,6 +44,7 @@ struct RoleConfigs {
                 odgm?.dataDir = (NSTemporaryDirectory() as NSString).appendingPathComponent("oaas-dev-\(ProcessInfo.processInfo.processIdentifier)")
             }
             gateway?.httpPort = dev.gatewayPort
+            if let port = dev.routerPort { router?.port = port }
             if dev.pmPort == dev.gatewayPort {
                 env.report("--port and --gateway-port: both listeners would use port \(dev.pmPort); give them different ports")
             }
@@ -51,6 +55,7 @@ struct RoleConfigs {
         if let odgm { listeners.append(("ODGM_HTTP_PORT", odgm.httpPort)) }
         if let gateway { listeners.append(("HTTP_PORT", gateway.httpPort)) }
         if let pm = pm { listeners.append(("SERVER_PORT", pm.port)) }
+        if let router { listeners.append(("OPRC_ROUTER_PORT", router.port)) }
         if let crm {
             listeners.append(("OPRC_CRM_HTTP_PORT (or HTTP_PORT)", crm.httpPort))
             if crm.grpcPort != crm.httpPort { listeners.append(("OPRC_CRM_GRPC_PORT (or GRPC_PORT)", crm.grpcPort)) }
@@ -85,6 +90,13 @@ struct LaunchPlan: Sendable {
     mutating func build() async throws {
         let node = try await buildODGM()
         try await buildGateway()
+        if let routerConfig = configs.router {
+            let role = try RouterRole(config: routerConfig, container: container)
+            services += role.services
+            servers.append(RoleServer(name: "router", configuration: .init(host: host, port: routerConfig.port),
+                                      services: role.grpcServices + [HealthService(container: container)],
+                                      router: probeRouter(), logger: logger))
+        }
         var crms: [(env: String, client: any CRMClient)] = []
         if let crmConfig = configs.crm {
             let role = try await CRMRole(config: crmConfig, container: container, kube: nil)

@@ -23,6 +23,8 @@ struct Launcher {
         var envs: [String]
         var configFiles: [String]
         var functionURLs: [String: String]
+        /// The router role's port; nil runs no router.
+        var routerPort: Int?
     }
 
     enum Mode {
@@ -41,7 +43,7 @@ struct Launcher {
             roles = list
             dev = nil
         case .dev(let options):
-            roles = [.odgm, .gateway, .pm]
+            roles = [.odgm, .gateway, .pm] + (options.routerPort == nil ? [] : [.router])
             dev = options
         }
 

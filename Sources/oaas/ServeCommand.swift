@@ -7,7 +7,7 @@ struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "Run one or more platform roles in this process (configured from the environment).",
-        discussion: "Roles: odgm, gateway, pm, crm (available); router (accepted, not available yet in this build)."
+        discussion: "Roles: odgm, gateway, router, pm, crm."
     )
 
     @Option(name: .long, help: "Comma-separated roles: odgm, gateway, router, pm, crm.")
@@ -22,16 +22,10 @@ struct ServeCommand: AsyncParsableCommand {
             if !roles.contains(parsed) { roles.append(parsed) }
         }
         guard !roles.isEmpty else { throw ValidationError("--role needs at least one role") }
-        if let missing = roles.first(where: { !$0.isAvailable }) {
-            FileHandle.standardError.write(Data("oaas: role '\(missing.rawValue)' is not available yet in this build\n".utf8))
-            throw ExitCode(1)
-        }
         try await Launcher(mode: .serve(roles)).run()
     }
 }
 
 enum Role: String, CaseIterable, Sendable {
     case odgm, gateway, router, pm, crm
-
-    var isAvailable: Bool { self != .router }
 }

@@ -152,12 +152,36 @@ import Testing
         #expect(ready == 200)
     }
 
-    @Test func rolesOfLaterIssuesSayTheyAreNotAvailable() async throws {
-        let (routerCode, _, stderr) = try await runCLI(["serve", "--role", "router"])
-        #expect(routerCode == 1)
-        #expect(stderr.contains("role 'router' is not available yet"))
+    @Test func routerRoleKeepsTheRoutesNodesRegister() async throws {
+        let port = freePort()
+        let router = try await OaasProcess(["serve", "--role", "router"], port: port,
+                                           environment: ["OPRC_ROUTER_PORT": String(port), "OPRC_ROUTER_ENV": "edge-1"])
+        let table = try await router.withClient { client in
+            let routes = Oaas_Router_RouterService.Client(wrapping: client)
+            var node = Oaas_Router_RegisterRequest()
+            node.instanceID = "odgm-a"
+            node.role = .odgm
+            node.address = "http://127.0.0.1:1"
+            var collection = Oprc_CreateCollectionRequest()
+            collection.name = "users"
+            collection.partitionCount = 2
+            node.collections = [collection]
+            var shard = Oaas_Router_HostedShard()
+            shard.clsID = "users"
+            shard.partitionID = 1
+            shard.shardID = 2
+            shard.primary = true
+            shard.ready = true
+            node.shards = [shard]
+            let lease = try await routes.register(node)
+            #expect(!lease.leaseID.isEmpty && lease.leaseTtlMs > 0)
+            return try await routes.getRoutes(Oaas_Router_GetRoutesRequest())
+        }
+        let users = table.collections.first { $0.clsID == "users" }
+        #expect(users?.env == "edge-1")
+        #expect(users?.partitions.first { $0.partitionID == 1 }?.shards.first?.address == "http://127.0.0.1:1")
         let (code, _, _) = try await runCLI(["serve", "--role", "nonsense"])
-        #expect(code != 0)
+        #expect(code == 2)
     }
 }
 

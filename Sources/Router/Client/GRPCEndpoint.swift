@@ -1,0 +1,60 @@
+import GRPCCore
+import GRPCNIOTransportHTTP2
+
+/// A node or router address as nodes announce it: `http://host:port`, `https://host:port` or `host:port`
+/// (port 80/443 when absent; a path is ignored).
+struct GRPCEndpoint: Sendable, Hashable, CustomStringConvertible {
+    let host: String
+    let port: Int
+    let secure: Bool
+
+    init?(url: String) {
+        var rest = Substring(url)
+        var secure = false
+        if rest.hasPrefix("http://") {
+            rest = rest.dropFirst("http://".count)
+        } else if rest.hasPrefix("https://") {
+            rest = rest.dropFirst("https://".count)
+            secure = true
+        } else if rest.contains("://") {
+            return nil
+        }
+        if let slash = rest.firstIndex(of: "/") { rest = rest[..<slash] }
+        var host = rest
+        var port = secure ? 443 : 80
+        if rest.hasPrefix("[") {
+            // [v6]:port
+            guard let close = rest.firstIndex(of: "]") else { return nil }
+            host = rest[rest.index(after: rest.startIndex)..<close]
+            let after = rest[rest.index(after: close)...]
+            if !after.isEmpty {
+                guard after.hasPrefix(":"), let parsed = Int(after.dropFirst()) else { return nil }
+                port = parsed
+            }
+        } else if let colon = rest.lastIndex(of: ":") {
+            guard let parsed = Int(rest[rest.index(after: colon)...]) else { return nil }
+            host = rest[..<colon]
+            port = parsed
+        }
+        guard !host.isEmpty, (1...65_535).contains(port) else { return nil }
+        self.host = String(host)
+        self.port = port
+        self.secure = secure
+    }
+
+    var description: String { "\(secure ? "https" : "http")://\(host):\(port)" }
+
+    /// A client for this endpoint; run it (`runConnections`) before or while calling it.
+    func makeClient() throws -> GRPCClient<HTTP2ClientTransport.Posix> {
+        var config = HTTP2ClientTransport.Posix.Config.defaults
+        // Nodes and routers come back within seconds after a restart; do not wait minutes between attempts.
+        config.backoff = .init(initial: .milliseconds(100), max: .seconds(5), multiplier: 1.6, jitter: 0.2)
+        config.http2.maxFrameSize = 1 << 20
+        let transport = try HTTP2ClientTransport.Posix(
+            target: .dns(host: host, port: port),
+            transportSecurity: secure ? .tls(.defaults) : .plaintext,
+            config: config
+        )
+        return GRPCClient(transport: transport)
+    }
+}

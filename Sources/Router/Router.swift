@@ -1,2 +1,0 @@
-/// Placeholder until the router lands.
-enum RouterPlaceholder {}

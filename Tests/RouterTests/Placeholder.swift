@@ -1,2 +1,0 @@
-import Testing
-@Suite struct RouterPlaceholderTests { @Test func placeholder() { #expect(Bool(true)) } }
