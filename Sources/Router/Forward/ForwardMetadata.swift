@@ -1,5 +1,6 @@
 import Foundation
 import GRPCCore
+import OaaSCore
 
 /// Conversions between gRPC `Metadata` and the `map<string,string>` of `ForwardRequest`/`ForwardResponse`.
 /// Binary (`-bin`) values travel base64-encoded, as gRPC itself writes them on the wire.
@@ -40,18 +41,8 @@ enum ForwardMetadata {
         }
     }
 
-    /// Parses a `grpc-timeout` value (`<1–8 digits><H|M|S|m|u|n>`); nil when absent or malformed.
+    /// A `grpc-timeout` value's duration; nil when absent or malformed.
     static func timeout(_ raw: String?) -> Duration? {
-        guard let raw, (2...9).contains(raw.count), let unit = raw.last, let amount = Int64(raw.dropLast()), amount >= 0
-        else { return nil }
-        switch unit {
-        case "H": return .seconds(amount * 3600)
-        case "M": return .seconds(amount * 60)
-        case "S": return .seconds(amount)
-        case "m": return .milliseconds(amount)
-        case "u": return .microseconds(amount)
-        case "n": return .nanoseconds(amount)
-        default: return nil
-        }
+        raw.flatMap(GRPCTimeout.parse)
     }
 }
