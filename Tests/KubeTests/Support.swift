@@ -61,7 +61,7 @@ func within<T: Sendable>(
 
 /// Polls `condition` every 20 ms until it holds; throws `TimedOut` after `limit`.
 func eventually(
-    _ limit: Duration = .seconds(5), _ what: String, _ condition: () async throws -> Bool
+    _ limit: Duration = .seconds(20), _ what: String, _ condition: () async throws -> Bool
 ) async throws {
     let deadline = ContinuousClock.now + limit
     while ContinuousClock.now < deadline {

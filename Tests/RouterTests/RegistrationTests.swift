@@ -105,7 +105,7 @@ import Testing
                         instance: "odgm-1", address: "http://10.0.0.1:8080", cls: "shop", partitions: 1, shards: [(0, 1, true, true)]))
                     try await tables.wait { $0.last?.collections.count == 1 }
                     // No heartbeat: the sweeper drops the node and the watcher sees an empty table.
-                    let seen = try await tables.wait(timeout: .seconds(3)) { $0.count >= 3 && $0.last?.collections.isEmpty == true }
+                    let seen = try await tables.wait(timeout: .seconds(20)) { $0.count >= 3 && $0.last?.collections.isEmpty == true }
                     #expect(seen.first?.collections.isEmpty == true)
                     let error = await #expect(throws: RPCError.self) {
                         try await client.heartbeat(Oaas_Router_HeartbeatRequest.with { $0.leaseID = registered.leaseID })

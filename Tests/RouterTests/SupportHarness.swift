@@ -118,7 +118,7 @@ final class Collected<Item: Sendable>: Sendable {
 
     /// Waits until `condition` holds for the items so far; fails the test after `timeout`.
     @discardableResult
-    func wait(timeout: Duration = .seconds(5), sourceLocation: SourceLocation = #_sourceLocation,
+    func wait(timeout: Duration = .seconds(30), sourceLocation: SourceLocation = #_sourceLocation,
               until condition: ([Item]) -> Bool) async throws -> [Item] {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
@@ -132,7 +132,7 @@ final class Collected<Item: Sendable>: Sendable {
 }
 
 /// Polls `condition` until it holds; fails the test after `timeout`.
-func eventually(timeout: Duration = .seconds(5), sourceLocation: SourceLocation = #_sourceLocation,
+func eventually(timeout: Duration = .seconds(30), sourceLocation: SourceLocation = #_sourceLocation,
                 _ condition: () async throws -> Bool) async throws {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
