@@ -1,7 +1,9 @@
+import Foundation
 import Hummingbird
 import Logging
 import NIOCore
 import ServiceLifecycle
+import Synchronization
 
 /// A Hummingbird application served in the background for tests, stopped by graceful shutdown.
 ///
@@ -24,12 +26,16 @@ public final class BackgroundApplication: Sendable {
     private let group: ServiceGroup
     private let task: Task<Void, Never>
     private let grace: Duration
+    private let name: String
+    private let logger: Logger
 
-    private init(port: Int, group: ServiceGroup, task: Task<Void, Never>, grace: Duration) {
+    private init(port: Int, group: ServiceGroup, task: Task<Void, Never>, grace: Duration, name: String, logger: Logger) {
         self.port = port
         self.group = group
         self.task = task
         self.grace = grace
+        self.name = name
+        self.logger = logger
     }
 
     /// Builds the application with `make` (which must pass its argument as `onServerRunning`), runs it and
@@ -59,7 +65,7 @@ public final class BackgroundApplication: Sendable {
             bound = port
             break
         }
-        let server = BackgroundApplication(port: bound, group: group, task: task, grace: grace)
+        let server = BackgroundApplication(port: bound, group: group, task: task, grace: grace, name: name, logger: logger)
         guard bound > 0 else {
             await server.stop()
             throw StartError.notListening(name)
@@ -68,21 +74,43 @@ public final class BackgroundApplication: Sendable {
     }
 
     /// Stops accepting, lets in-flight requests finish (up to `grace`, then cancels) and waits. Idempotent.
+    /// A handler that ignores even cancellation is left behind after a further 5 s (and logged) rather than
+    /// hanging the test that stops the server.
     public func stop() async {
         await group.triggerGracefulShutdown()
+        if await finished(within: grace) { return }
+        report("\(name) on port \(port) did not drain within \(grace); cancelling it")
+        task.cancel()
+        if await finished(within: .seconds(5)) { return }
+        report("\(name) on port \(port) ignored cancellation; leaving it behind")
+    }
+
+    /// To the log and to stderr: a test's logger is usually silent, and this is what explains a slow teardown.
+    private func report(_ message: String) {
+        logger.warning("\(message)")
+        FileHandle.standardError.write(Data("BackgroundApplication: \(message)\n".utf8))
+    }
+
+    /// Whether the serving task ends within `limit`; never waits longer.
+    private func finished(within limit: Duration) async -> Bool {
         let task = task
-        await withTaskGroup(of: Bool.self) { waiters in
-            waiters.addTask {
+        let answered = Mutex(false)
+        return await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+            let answer: @Sendable (Bool) -> Void = { value in
+                let first = answered.withLock { done in
+                    defer { done = true }
+                    return !done
+                }
+                if first { continuation.resume(returning: value) }
+            }
+            Task {
                 await task.value
-                return true
+                answer(true)
             }
-            waiters.addTask { [grace] in
-                try? await Task.sleep(for: grace)
-                return false
+            Task {
+                try? await Task.sleep(for: limit)
+                answer(false)
             }
-            if await waiters.next() == false { task.cancel() }
-            waiters.cancelAll()
-            await waiters.waitForAll()
         }
     }
 

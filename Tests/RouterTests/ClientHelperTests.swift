@@ -4,7 +4,7 @@ import ServiceLifecycle
 import Testing
 @testable import Router
 
-@Suite struct ClientHelperTests {
+@Suite(.timeLimit(.minutes(1))) struct ClientHelperTests {
     @Test func registrationAndWatcherFollowShardChanges() async throws {
         try await withRouter(.test(leaseTTL: .seconds(1))) { router in
             let registration = try RouterRegistration(

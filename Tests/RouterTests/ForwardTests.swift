@@ -27,7 +27,7 @@ private func getRequest(_ cls: String, pid: UInt32, id: UInt64) -> Oprc_SingleOb
     }
 }
 
-@Suite struct ForwardTests {
+@Suite(.timeLimit(.minutes(1))) struct ForwardTests {
     @Test func forwardsDataServiceGetToThePrimary() async throws {
         try await withFakeNode("primary") { primaryAddress, primary in
             try await withFakeNode("replica") { replicaAddress, _ in

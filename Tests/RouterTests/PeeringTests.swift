@@ -5,7 +5,7 @@ import SwiftProtobuf
 import Testing
 @testable import Router
 
-@Suite struct PeeringTests {
+@Suite(.timeLimit(.minutes(1))) struct PeeringTests {
     @Test func peeredRoutersShareClassesEventsAndForwarding() async throws {
         let portA = try freePort(), portB = try freePort()
         let urlA = "http://127.0.0.1:\(portA)", urlB = "http://127.0.0.1:\(portB)"

@@ -17,7 +17,7 @@ private func subscribed(
     try await eventually { router.role.events.subscriberCount > before }
 }
 
-@Suite struct PubSubTests {
+@Suite(.timeLimit(.minutes(1))) struct PubSubTests {
     @Test func subscribersGetOnlyMatchingEvents() async throws {
         try await withRouter { router in
             try await withRouterClient(router.port) { client in

@@ -3,7 +3,7 @@ import OaaSProto
 import Testing
 @testable import Router
 
-@Suite struct RegistrationTests {
+@Suite(.timeLimit(.minutes(1))) struct RegistrationTests {
     @Test func registerBuildsRoutesAndHeartbeatUpdatesShards() async throws {
         try await withRouter { router in
             try await withRouterClient(router.port) { client in

@@ -2,7 +2,7 @@ import OaaSProto
 import Testing
 @testable import Router
 
-@Suite struct WatchTests {
+@Suite(.timeLimit(.minutes(1))) struct WatchTests {
     @Test func watchSendsASnapshotThenCoalescedChangesWithIncreasingRevisions() async throws {
         try await withRouter { router in
             try await withRouterClient(router.port) { client in

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOSSL
+import Synchronization
 
 /// A small typed client for the Kubernetes REST API (control-plane spec §9.2).
 ///
@@ -127,22 +128,38 @@ extension KubeClient {
         let request = try makeRequest(method: method, path: path, query: query, body: body, contentType: contentType)
         let timeout = requestTimeout
         let client = httpClient
-        let result = try await withThrowingTaskGroup(of: Response?.self) { group in
-            group.addTask {
-                let response = try await client.execute(request, timeout: timeout.timeAmount)
-                let collected = try await response.body.collect(upTo: Self.maxResponseBytes)
-                return Response(status: Int(response.status.code), body: collected)
+        // An unstructured race: the answer comes by `timeout` even if the HTTP client's call never returns (seen
+        // with refused connections on a loaded machine); a task group would wait for that child forever.
+        let call = Task {
+            let response = try await client.execute(request, timeout: timeout.timeAmount)
+            let collected = try await response.body.collect(upTo: Self.maxResponseBytes)
+            return Response(status: Int(response.status.code), body: collected)
+        }
+        let answered = Mutex(false)
+        let result: Response? = try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Response?, any Error>) in
+                let answer: @Sendable (Result<Response?, any Error>) -> Void = { result in
+                    let first = answered.withLock { done in
+                        defer { done = true }
+                        return !done
+                    }
+                    if first { continuation.resume(with: result) }
+                }
+                Task {
+                    do {
+                        answer(.success(try await call.value))
+                    } catch {
+                        answer(.failure(Self.transportError(error)))
+                    }
+                }
+                Task {
+                    try? await Task.sleep(for: timeout)
+                    call.cancel()
+                    answer(.success(nil))
+                }
             }
-            group.addTask {
-                try await Task.sleep(for: timeout)
-                return nil
-            }
-            defer { group.cancelAll() }
-            do {
-                return try await group.next() ?? nil
-            } catch {
-                throw Self.transportError(error)
-            }
+        } onCancel: {
+            call.cancel()
         }
         guard let result else {
             throw KubeError.transport("\(method.rawValue) \(path) timed out after \(timeout)")
