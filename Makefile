@@ -6,6 +6,8 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PROTO_BUILD := .build-proto
 PROTO_SRC := $(wildcard proto/*.proto)
 PROTO_OUT := Sources/OaaSProto/Generated
+# Tests run at most this many at a time: ~760 tests at once starve the two cooperative threads of a 2-core machine.
+TEST_WIDTH ?= 8
 
 .PHONY: deps build release run test bench proto clean
 
@@ -36,7 +38,7 @@ test: deps
 	$(SWIFT) build --product oaas-functions
 	$(SWIFT) build --product oaasPackageTests
 	OAAS_BIN=$$($(SWIFT) build --show-bin-path)/oaas OAAS_FUNCTIONS_BIN=$$($(SWIFT) build --show-bin-path)/oaas-functions \
-	  $(SWIFT) test --skip-build
+	  $(SWIFT) test --skip-build --experimental-maximum-parallelization-width $(TEST_WIDTH)
 
 # One product per invocation: `swift build` only builds the last of several --product flags.
 bench: deps
