@@ -72,12 +72,7 @@ struct InvocationTargetOptions: ParsableArguments {
 enum InvocationArguments {
     /// The id rule of AsyncInvocation (spec §5.5): `[A-Za-z0-9_-]{1,64}`.
     static func checkInvocationID(_ id: String, argument: String) throws {
-        guard (1...64).contains(id.utf8.count) else {
-            throw ValidationError("\(argument) '\(id)' must be 1 to 64 characters long")
-        }
-        if let bad = id.unicodeScalars.first(where: { !isIDCharacter($0) }) {
-            throw ValidationError("\(argument) '\(id)' contains invalid character '\(bad)'; allowed [A-Za-z0-9_-]")
-        }
+        if let problem = InvocationIDs.problem(id) { throw ValidationError("\(argument) '\(id)' \(problem)") }
     }
 
     static func checkFunctionID(_ fn: String) throws {
@@ -90,13 +85,6 @@ enum InvocationArguments {
             throw ValidationError("--timeout-ms \(milliseconds) must be between 1 and \(365 * 24 * 3_600_000)")
         }
         return .milliseconds(Int64(milliseconds))
-    }
-
-    private static func isIDCharacter(_ scalar: Unicode.Scalar) -> Bool {
-        switch scalar {
-        case "a"..."z", "A"..."Z", "0"..."9", "_", "-": true
-        default: false
-        }
     }
 }
 

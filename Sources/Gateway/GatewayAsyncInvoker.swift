@@ -29,8 +29,8 @@ public struct GatewayAsyncInvoker: AsyncInvoker {
         case nil:
             throw OaaSError(.invalidArgument, "call required: set fn or obj")
         }
-        if request.hasInvocationID, !InvocationIDs.isValid(request.invocationID) {
-            throw OaaSError(.invalidArgument, "invocation_id '\(request.invocationID)' must match [A-Za-z0-9_-]{1,64}")
+        if request.hasInvocationID, let problem = InvocationIDs.problem(request.invocationID) {
+            throw OaaSError(.invalidArgument, "invocation_id \(problem)")
         }
         return try await guardrail.forward(context) { [upstream, request] context in try await upstream.submit(request, context: context) }
     }

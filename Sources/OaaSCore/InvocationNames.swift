@@ -38,14 +38,19 @@ public enum InvocationIDs {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    public static func isValid(_ id: String) -> Bool {
+    public static func isValid(_ id: String) -> Bool { problem(id) == nil }
+
+    /// What is wrong with a client-chosen id, as a phrase to follow the field's name; nil when it is valid.
+    public static func problem(_ id: String) -> String? {
         let utf8 = id.utf8
-        return (1...64).contains(utf8.count) && utf8.allSatisfy { byte in
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"), UInt8(ascii: "-"): true
-            default: false
-            }
+        if utf8.isEmpty { return "must not be empty" }
+        if utf8.count > 64 { return "length \(utf8.count) exceeds maximum 64" }
+        for (offset, byte) in utf8.enumerated() where !allowed.contains(byte) {
+            let shown = byte < 0x80 ? String(UnicodeScalar(byte)) : "\\x" + String(byte, radix: 16, uppercase: true)
+            return "contains invalid character '\(shown)' at offset \(offset); allowed [A-Za-z0-9_-]"
         }
+        return nil
     }
+
+    private static let allowed = Set(alphabet)
 }

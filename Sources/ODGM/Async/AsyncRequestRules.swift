@@ -1,4 +1,3 @@
-import Foundation
 import OaaSCore
 import OaaSProto
 
@@ -29,7 +28,7 @@ struct AsyncRequestRules: Sendable {
             try Self.checkInvocationID(request.invocationID)
             invocationID = request.invocationID
         } else {
-            invocationID = Self.newInvocationID()
+            invocationID = InvocationIDs.generate()
         }
         let cls: String, partition: UInt32, fn: String, stateless: Bool
         switch call {
@@ -43,8 +42,7 @@ struct AsyncRequestRules: Sendable {
             if case .string(let normalized) = id { objCall.objectIDStr = normalized }
             call = .obj(objCall)
         }
-        let collection = try collection(cls, partition)
-        try checkFunction(fn, of: collection, stateless: stateless)
+        let (collection, _) = try FunctionRoute.resolve(node: node, cls: cls, partition: partition, fn: fn, stateless: stateless)
         let target = try target(collection, partition, invocationID)
         return (call, target)
     }
@@ -66,26 +64,8 @@ struct AsyncRequestRules: Sendable {
 
     /// Client-chosen ids: `[A-Za-z0-9_-]{1,64}` (spec §5.5).
     static func checkInvocationID(_ id: String) throws(OaaSError) {
-        let bytes = id.utf8
-        guard !bytes.isEmpty else { throw OaaSError(.invalidArgument, "invocation_id must not be empty") }
-        guard bytes.count <= 64 else {
-            throw OaaSError(.invalidArgument, "invocation_id length \(bytes.count) exceeds maximum 64")
-        }
-        for (offset, byte) in bytes.enumerated() where !idAlphabet.contains(byte) {
-            let shown = byte < 0x80 ? String(UnicodeScalar(byte)) : String(format: "\\x%02X", byte)
-            throw OaaSError(.invalidArgument, "invocation_id contains invalid character '\(shown)' at offset \(offset); allowed [A-Za-z0-9_-]")
-        }
+        if let problem = InvocationIDs.problem(id) { throw OaaSError(.invalidArgument, "invocation_id \(problem)") }
     }
-
-    /// 21 random URL-safe characters (the nanoid shape): 126 bits, so collisions are not a concern.
-    static func newInvocationID() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let alphabet = idAlphabetOrdered
-        return String(decoding: (0..<21).map { _ in alphabet[Int(generator.next() & 63)] }, as: UTF8.self)
-    }
-
-    private static let idAlphabetOrdered: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-".utf8)
-    private static let idAlphabet = Set(idAlphabetOrdered)
 
     private static func checkNames(cls: String, fn: String) throws(OaaSError) {
         if cls.isEmpty { throw OaaSError(.invalidArgument, "cls_id required") }
@@ -98,24 +78,6 @@ struct AsyncRequestRules: Sendable {
             throw OaaSError(.noPartition, "partition \(partition) not found in class '\(cls)' (partition_count \(collection.spec.partitionCount))")
         }
         return collection
-    }
-
-    /// Spec §5.2: disabled first (it may have no route), then existence, then the RPC kind.
-    private func checkFunction(_ fn: String, of collection: ODGMNode.Collection, stateless: Bool) throws(OaaSError) {
-        let cls = collection.spec.name
-        let invocations = collection.spec.request.invocations
-        if invocations.disabledFn.contains(fn) {
-            throw OaaSError(.functionDisabled, "function '\(fn)' is disabled in class '\(cls)'")
-        }
-        guard let route = invocations.fnRoutes[fn] else {
-            throw OaaSError(.noFunction, "function '\(fn)' not found in class '\(cls)'")
-        }
-        if route.stateless && !stateless {
-            throw OaaSError(.invalidArgument, "function '\(fn)' of class '\(cls)' is stateless: submit it as `fn` (InvokeFn), not `obj`")
-        }
-        if !route.stateless && stateless {
-            throw OaaSError(.invalidArgument, "function '\(fn)' of class '\(cls)' is an object method: submit it as `obj` (InvokeObj), not `fn`")
-        }
     }
 
     /// The partition's shard must be hosted here and ready: async calls are recorded where their

@@ -20,6 +20,21 @@ struct FunctionRoute: Sendable {
     /// Checks in the spec's order: class → partition → function (disabled first, then missing,
     /// then the RPC kind) → the local shard that executes it.
     init(node: ODGMNode, cls: String, partition: UInt32, fn: String, stateless: Bool) throws(OaaSError) {
+        let (collection, route) = try Self.resolve(node: node, cls: cls, partition: partition, fn: fn, stateless: stateless)
+        let spec = collection.spec
+        try Self.checkExecutor(collection, partition: partition, fn: fn, route: route)
+        self.cls = cls
+        self.fn = fn
+        self.route = route
+        self.endpoint = Result { () throws(RuntimeEndpoint.InvalidURL) in try RuntimeEndpoint(url: route.url) }
+        self.pool = RuntimePoolSettings(options: spec.request.options)
+    }
+
+    /// The class, partition and function checks of §5.2 shared by sync calls and async Submit: class → partition →
+    /// function (disabled first, as it may have no route; then missing; then the RPC kind).
+    static func resolve(
+        node: ODGMNode, cls: String, partition: UInt32, fn: String, stateless: Bool
+    ) throws(OaaSError) -> (collection: ODGMNode.Collection, route: Oprc_FuncInvokeRoute) {
         guard let collection = node.collection(named: cls) else {
             throw OaaSError(.noClass, "class '\(cls)' not found")
         }
@@ -40,12 +55,7 @@ struct FunctionRoute: Sendable {
         if !stateless && route.stateless {
             throw OaaSError(.invalidArgument, "function '\(fn)' of class '\(cls)' is stateless: call InvokeFn without an object id")
         }
-        try Self.checkExecutor(collection, partition: partition, fn: fn, route: route)
-        self.cls = cls
-        self.fn = fn
-        self.route = route
-        self.endpoint = Result { () throws(RuntimeEndpoint.InvalidURL) in try RuntimeEndpoint(url: route.url) }
-        self.pool = RuntimePoolSettings(options: spec.request.options)
+        return (collection, route)
     }
 
     /// This node executes the call only through a ready local shard of the partition that may run
