@@ -41,16 +41,28 @@ func withRouter<T: Sendable>(_ config: RouterConfig = .test(), _ body: (RunningR
     let transport = HTTP2ServerTransport.Posix(address: .ipv4(host: "127.0.0.1", port: config.port), transportSecurity: .plaintext)
     let server = ServerService(server: GRPCServer(transport: transport, services: role.grpcServices))
     let serviceGroup = ServiceGroup(services: role.services + [server], logger: testLogger)
+    let stopping = Flag()
     return try await withThrowingTaskGroup(of: Void.self) { group in
-        group.addTask { try await serviceGroup.run() }
+        group.addTask {
+            // A router that stops by itself would leave the test's calls waiting for a server that is gone.
+            do {
+                try await serviceGroup.run()
+                if !stopping.isSet { Issue.record("the router's services stopped before the test ended") }
+            } catch {
+                if !stopping.isSet { Issue.record("the router's services failed: \(error)") }
+                throw error
+            }
+        }
         do {
             let address = try await transport.listeningAddress
             let router = RunningRouter(role: role, port: try #require(address.ipv4?.port), metrics: metrics)
             let result = try await body(router)
+            stopping.set()
             await serviceGroup.triggerGracefulShutdown()
             try await group.waitForAll()
             return result
         } catch {
+            stopping.set()
             await serviceGroup.triggerGracefulShutdown()
             try? await group.waitForAll()
             throw error
@@ -71,9 +83,12 @@ struct ServerService: Service {
     }
 }
 
-/// A client of the router at `port` for the duration of `body`.
+/// A client of the router at `port` for the duration of `body`. Every call has a deadline, so a call that
+/// cannot reach the router fails the test with a status instead of waiting for the suite's time limit.
 func withRouterClient<T: Sendable>(_ port: Int, _ body: (RouterClient) async throws -> T) async throws -> T {
-    let transport = try HTTP2ClientTransport.Posix(target: .ipv4(address: "127.0.0.1", port: port), transportSecurity: .plaintext)
+    let transport = try HTTP2ClientTransport.Posix(
+        target: .ipv4(address: "127.0.0.1", port: port), transportSecurity: .plaintext,
+        serviceConfig: ServiceConfig(methodConfig: [MethodConfig(names: [MethodConfig.Name(service: "")], timeout: .seconds(40))]))
     return try await withGRPCClient(transport: transport) { client in
         try await body(RouterClient(wrapping: client))
     }
@@ -141,4 +156,11 @@ func eventually(timeout: Duration = .seconds(30), sourceLocation: SourceLocation
     }
     Issue.record("condition not met within \(timeout)", sourceLocation: sourceLocation)
     throw CancellationError()
+}
+
+/// A one-way switch shared with background tasks.
+final class Flag: Sendable {
+    private let value = Mutex(false)
+    func set() { value.withLock { $0 = true } }
+    var isSet: Bool { value.withLock { $0 } }
 }

@@ -14,7 +14,7 @@ import Testing
                         }
                     }
                     try await tables.wait { $0.count == 1 }
-                    // 20 registrations in quick succession: 20 revisions, far fewer tables.
+                    // 20 registrations in quick succession: 20 revisions, at most one table per watch interval.
                     let start = ContinuousClock.now
                     for index in 0..<20 {
                         _ = try await client.register(odgmRegistration(
@@ -24,7 +24,6 @@ import Testing
                     let elapsed = ContinuousClock.now - start
                     let seen = try await tables.wait { $0.last?.collections.count == 20 }
                     let updates = seen.dropFirst()
-                    #expect(updates.count < 20)
                     #expect(Double(updates.count) <= elapsed / .milliseconds(100) + 2)
                     let revisions = seen.map(\.revision)
                     #expect(zip(revisions, revisions.dropFirst()).allSatisfy { $0 < $1 })

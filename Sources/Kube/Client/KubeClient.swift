@@ -49,8 +49,46 @@ public final class KubeClient: Sendable {
     }
 
     /// Closes connections (open watches end). Call exactly once.
+    /// Stops the HTTP client; gives up waiting after a few seconds (a pending connection attempt must not hold
+    /// the caller's shutdown).
     public func shutdown() async throws {
-        try await httpClient.shutdown()
+        let client = httpClient
+        if try await Self.answer(within: .seconds(5), { try await client.shutdown() }) == nil {
+            logger.warning("kube client did not shut down within 5 s; abandoned")
+        }
+    }
+
+    /// Runs `operation` and answers by `timeout` (nil) whatever it does. An unstructured race on purpose: a task
+    /// group would wait for a child that never returns (seen with AsyncHTTPClient and refused connections on a
+    /// loaded machine); the abandoned call is cancelled.
+    static func answer<T: Sendable>(within timeout: Duration, _ operation: @escaping @Sendable () async throws -> T) async throws -> T? {
+        let call = Task { try await operation() }
+        let answered = Mutex(false)
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T?, any Error>) in
+                let answer: @Sendable (Result<T?, any Error>) -> Void = { result in
+                    let first = answered.withLock { done in
+                        defer { done = true }
+                        return !done
+                    }
+                    if first { continuation.resume(with: result) }
+                }
+                Task {
+                    do {
+                        answer(.success(try await call.value))
+                    } catch {
+                        answer(.failure(Self.transportError(error)))
+                    }
+                }
+                Task {
+                    try? await Task.sleep(for: timeout)
+                    call.cancel()
+                    answer(.success(nil))
+                }
+            }
+        } onCancel: {
+            call.cancel()
+        }
     }
 
     /// The default namespace (current context or pod namespace).
@@ -128,38 +166,10 @@ extension KubeClient {
         let request = try makeRequest(method: method, path: path, query: query, body: body, contentType: contentType)
         let timeout = requestTimeout
         let client = httpClient
-        // An unstructured race: the answer comes by `timeout` even if the HTTP client's call never returns (seen
-        // with refused connections on a loaded machine); a task group would wait for that child forever.
-        let call = Task {
+        let result = try await Self.answer(within: timeout) {
             let response = try await client.execute(request, timeout: timeout.timeAmount)
             let collected = try await response.body.collect(upTo: Self.maxResponseBytes)
             return Response(status: Int(response.status.code), body: collected)
-        }
-        let answered = Mutex(false)
-        let result: Response? = try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Response?, any Error>) in
-                let answer: @Sendable (Result<Response?, any Error>) -> Void = { result in
-                    let first = answered.withLock { done in
-                        defer { done = true }
-                        return !done
-                    }
-                    if first { continuation.resume(with: result) }
-                }
-                Task {
-                    do {
-                        answer(.success(try await call.value))
-                    } catch {
-                        answer(.failure(Self.transportError(error)))
-                    }
-                }
-                Task {
-                    try? await Task.sleep(for: timeout)
-                    call.cancel()
-                    answer(.success(nil))
-                }
-            }
-        } onCancel: {
-            call.cancel()
         }
         guard let result else {
             throw KubeError.transport("\(method.rawValue) \(path) timed out after \(timeout)")
