@@ -30,6 +30,8 @@ public final class Environment: Sendable {
     public let path: String
     public let options: Options
     private let closed = Atomic<Bool>(false)
+    /// Transactions in flight; `close()` waits for them, because closing frees the map they read.
+    private let users = Atomic<Int>(0)
 
     /// Opens (creating if needed) the environment in directory `path`.
     public init(path: String, options: Options = Options()) throws(StorageError) {
@@ -63,16 +65,33 @@ public final class Environment: Sendable {
 
     /// Flushes and closes the environment. Idempotent; later use throws ``StorageError/Kind/closed``.
     public func close() {
-        guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        guard !closed.exchange(true, ordering: .sequentiallyConsistent) else { return }
+        // A transaction that got past `enter()` runs to its end first (they are short and never await).
+        while users.load(ordering: .sequentiallyConsistent) > 0 { sched_yield() }
         mdb_env_sync(handle, 1)
         mdb_env_close(handle)
     }
 
-    public var isClosed: Bool { closed.load(ordering: .acquiring) }
+    public var isClosed: Bool { closed.load(ordering: .sequentiallyConsistent) }
+
+    /// Marks the environment in use until `leave()`; throws once it is closed. The count goes up before the
+    /// flag is read and `close()` sets the flag before reading the count, so one of them always sees the other.
+    func enter() throws(StorageError) {
+        users.add(1, ordering: .sequentiallyConsistent)
+        if closed.load(ordering: .sequentiallyConsistent) {
+            users.subtract(1, ordering: .sequentiallyConsistent)
+            throw StorageError(kind: .closed, message: "environment '\(path)' is closed")
+        }
+    }
+
+    func leave() {
+        users.subtract(1, ordering: .sequentiallyConsistent)
+    }
 
     /// Opens or creates a named database. Call at start-up, before concurrent use.
     public func openDatabase(_ name: String) throws(StorageError) -> Database {
-        try ensureOpen()
+        try enter()
+        defer { leave() }
         var txn: OpaquePointer?
         try check(mdb_txn_begin(handle, nil, 0, &txn), "mdb_txn_begin")
         var dbi: MDB_dbi = 0
@@ -88,7 +107,8 @@ public final class Environment: Sendable {
     /// Runs `body` in a read-only snapshot. The transaction ends when `body` returns, so it must
     /// never be kept or used across an `await`.
     public func read<T>(_ body: (ReadTransaction) throws -> T) throws -> T {
-        try ensureOpen()
+        try enter()
+        defer { leave() }
         var txn: OpaquePointer?
         try check(mdb_txn_begin(handle, nil, UInt32(MDB_RDONLY), &txn), "mdb_txn_begin(read)")
         guard let txn else { throw StorageError(kind: .invalidTransaction, message: "no read transaction") }
@@ -99,7 +119,8 @@ public final class Environment: Sendable {
     /// Runs `body` in its own write transaction and commits it (durably, if the environment is).
     /// This bypasses group commit: use it for set-up and tests, and ``Writer`` for serving.
     public func writeDirect<T>(_ body: (WriteTransaction) throws -> T) throws -> T {
-        try ensureOpen()
+        try enter()
+        defer { leave() }
         var txn: OpaquePointer?
         try check(mdb_txn_begin(handle, nil, 0, &txn), "mdb_txn_begin(write)")
         guard let txn else { throw StorageError(kind: .invalidTransaction, message: "no write transaction") }
@@ -115,12 +136,9 @@ public final class Environment: Sendable {
 
     /// Forces the data to disk (used after non-durable batches and at shutdown).
     public func sync() throws(StorageError) {
-        try ensureOpen()
+        try enter()
+        defer { leave() }
         try check(mdb_env_sync(handle, 1), "mdb_env_sync")
-    }
-
-    func ensureOpen() throws(StorageError) {
-        if isClosed { throw StorageError(kind: .closed, message: "environment '\(path)' is closed") }
     }
 }
 

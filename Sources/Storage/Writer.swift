@@ -139,12 +139,17 @@ public final class Writer: Sendable {
     private func commit(_ jobs: [Job]) {
         var pending = jobs
         while true {
+            do {
+                try environment.enter()
+            } catch {
+                pending.forEach { $0.finish(.failure(error)) }
+                return
+            }
+            defer { environment.leave() }
             var txn: OpaquePointer?
-            let rc = environment.isClosed ? -1 : mdb_txn_begin(environment.handle, nil, 0, &txn)
+            let rc = mdb_txn_begin(environment.handle, nil, 0, &txn)
             guard rc == 0, let txn else {
-                let error = rc == -1
-                    ? StorageError(kind: .closed, message: "environment '\(environment.path)' is closed")
-                    : StorageError(code: rc, operation: "mdb_txn_begin(write)")
+                let error = StorageError(code: rc, operation: "mdb_txn_begin(write)")
                 pending.forEach { $0.finish(.failure(error)) }
                 return
             }

@@ -123,13 +123,17 @@ import Testing
             try await withRouterClient(router.port) { client in
                 let registered = try await client.register(odgmRegistration(
                     instance: "odgm-1", address: "http://10.0.0.1:8080", cls: "shop", partitions: 1, shards: [(0, 1, true, true)]))
+                trace("registered")
                 for _ in 0..<8 {
                     try await Task.sleep(for: .milliseconds(500))
+                    trace("heartbeat")
                     _ = try await client.heartbeat(Oaas_Router_HeartbeatRequest.with { $0.leaseID = registered.leaseID })
                 }
                 let table = try await client.getRoutes(Oaas_Router_GetRoutesRequest())
                 #expect(table.collections.map(\.clsID) == ["shop"])
+                trace("client done")
             }
+            trace("client closed")
         }
     }
 

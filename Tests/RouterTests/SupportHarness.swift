@@ -54,12 +54,17 @@ func withRouter<T: Sendable>(_ config: RouterConfig = .test(), _ body: (RunningR
             }
         }
         do {
+            trace("withRouter: awaiting address")
             let address = try await transport.listeningAddress
+            trace("withRouter: listening")
             let router = RunningRouter(role: role, port: try #require(address.ipv4?.port), metrics: metrics)
             let result = try await body(router)
+            trace("withRouter: body done")
             stopping.set()
             await serviceGroup.triggerGracefulShutdown()
+            trace("withRouter: shutdown triggered")
             try await group.waitForAll()
+            trace("withRouter: stopped")
             return result
         } catch {
             stopping.set()
@@ -163,4 +168,9 @@ final class Flag: Sendable {
     private let value = Mutex(false)
     func set() { value.withLock { $0 = true } }
     var isSet: Bool { value.withLock { $0 } }
+}
+
+func trace(_ message: String) {
+    guard ProcessInfo.processInfo.environment["OAAS_TEST_TRACE"] != nil else { return }
+    FileHandle.standardError.write(Data("TRACE \(Date().timeIntervalSince1970) \(Test.current?.name ?? "-") \(message)\n".utf8))
 }

@@ -248,4 +248,45 @@ func makeEnvironment(durable: Bool = true) throws -> (Environment, String) {
         }
         #expect(try env.read { try $0.get(db, [1]) } == [1])
     }
+
+    /// Closing while readers run must neither crash nor cut a reader short: each read either completes on an
+    /// open environment or fails with `closed` before it starts.
+    @Test func closeWaitsForReadersInFlight() async throws {
+        let (env, path) = try makeEnvironment()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let db = try env.openDatabase("t")
+        try env.writeDirect { txn in
+            for key in 0..<200 { try txn.put(db, [UInt8(key)], [UInt8](repeating: 7, count: 256)) }
+        }
+        let outcomes = await withTaskGroup(of: (completed: Int, refused: Int).self) { group in
+            for _ in 0..<4 {
+                group.addTask {
+                    var completed = 0, refused = 0
+                    for _ in 0..<2_000 {
+                        do {
+                            let total = try env.read { txn in
+                                try (0..<200).reduce(0) { $0 + (try txn.get(db, [UInt8($1)])?.count ?? 0) }
+                            }
+                            #expect(total == 200 * 256)
+                            completed += 1
+                        } catch let error as StorageError {
+                            #expect(error.kind == .closed)
+                            refused += 1
+                        } catch {
+                            Issue.record("unexpected error \(error)")
+                        }
+                    }
+                    return (completed, refused)
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(for: .milliseconds(5))
+                env.close()
+                return (0, 0)
+            }
+            return await group.reduce(into: (completed: 0, refused: 0)) { $0.completed += $1.completed; $0.refused += $1.refused }
+        }
+        #expect(outcomes.completed + outcomes.refused == 8_000)
+        #expect(env.isClosed)
+    }
 }
