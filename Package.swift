@@ -84,6 +84,14 @@ let package = Package(
             ]
         ),
         .target(
+            name: "GRPCServing",
+            dependencies: [
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "OaaSCore",
             dependencies: [
                 "OaaSProto", "Storage",
@@ -99,7 +107,7 @@ let package = Package(
         .target(
             name: "NetServer",
             dependencies: [
-                "OaaSCore", "OaaSProto",
+                "OaaSCore", "OaaSProto", "GRPCServing",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -196,7 +204,7 @@ let package = Package(
         .executableTarget(
             name: "oaas",
             dependencies: [
-                "OaaSCore", "OaaSProto", "ODGM", "Gateway", "NetServer", "CLI", "Storage", "PM", "CRM", "Kube", "LocalRuntime", "Router",
+                "OaaSCore", "OaaSProto", "ODGM", "Gateway", "NetServer", "CLI", "Storage", "PM", "CRM", "Kube", "LocalRuntime", "Router", "GRPCServing",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCInProcessTransport", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
@@ -209,7 +217,7 @@ let package = Package(
         .target(
             name: "FunctionKit",
             dependencies: [
-                "OaaSProto",
+                "OaaSProto", "GRPCServing",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "Logging", package: "swift-log"),
@@ -329,7 +337,7 @@ let package = Package(
         .testTarget(
             name: "RouterTests",
             dependencies: [
-                "Router", "OaaSCore", "OaaSProto",
+                "Router", "OaaSCore", "OaaSProto", "GRPCServing",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "Logging", package: "swift-log"),

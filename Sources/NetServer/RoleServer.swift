@@ -1,4 +1,5 @@
 import GRPCCore
+import GRPCServing
 import GRPCNIOTransportHTTP2
 import Hummingbird
 import HummingbirdCore
@@ -10,18 +11,21 @@ import Synchronization
 
 /// Serves one port for a role: gRPC services and a Hummingbird router on the same listener.
 /// Runs as a swift-service-lifecycle `Service`; graceful shutdown stops accepting, lets in-flight
-/// calls and requests finish, then returns.
+/// calls and requests finish for up to `drainTimeout`, then closes what is left and returns.
 public final class RoleServer: Service, Sendable {
     public struct Configuration: Sendable {
         public var host: String
         public var port: Int
         /// gRPC max receive size.
         public var maxMessageBytes: Int
+        /// How long a graceful shutdown waits for open calls (long-lived watch streams included) before closing them.
+        public var drainTimeout: Duration
 
-        public init(host: String = "0.0.0.0", port: Int, maxMessageBytes: Int = 4 * 1024 * 1024) {
+        public init(host: String = "0.0.0.0", port: Int, maxMessageBytes: Int = 4 * 1024 * 1024, drainTimeout: Duration = .seconds(10)) {
             self.host = host
             self.port = port
             self.maxMessageBytes = maxMessageBytes
+            self.drainTimeout = drainTimeout
         }
     }
 
@@ -83,18 +87,17 @@ public final class RoleServer: Service, Sendable {
         let transport = HTTP2ServerTransport.Custom(listenerFactory: factory, config: transportConfig)
         let server = GRPCServer(transport: transport, services: services, interceptors: interceptors)
 
-        try await withGracefulShutdownHandler {
-            try await withThrowingDiscardingTaskGroup { group in
-                group.addTask {
-                    defer { continuation.finish() }
-                    try await server.serve()
-                }
-                for await connection in connections {
-                    group.addTask { await http1.handle(value: connection, logger: logger) }
+        let drainTimeout = configuration.drainTimeout
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask {
+                defer { continuation.finish() }
+                try await server.serve(drainingWithin: drainTimeout) {
+                    logger.warning("connections still open after the drain timeout; closed")
                 }
             }
-        } onGracefulShutdown: {
-            server.beginGracefulShutdown()
+            for await connection in connections {
+                group.addTask { await http1.handle(value: connection, logger: logger) }
+            }
         }
         bound.fail(CancellationError())
     }

@@ -1,6 +1,7 @@
 import CRM
 import Foundation
 import GRPCCore
+import GRPCServing
 import GRPCInProcessTransport
 import Gateway
 import Hummingbird
@@ -237,11 +238,7 @@ struct InProcessServer: Service {
     let server: GRPCServer<InProcessTransport.Server>
 
     func run() async throws {
-        try await withGracefulShutdownHandler {
-            try await server.serve()
-        } onGracefulShutdown: {
-            server.beginGracefulShutdown()
-        }
+        try await server.serve(drainingWithin: .seconds(10))
     }
 }
 

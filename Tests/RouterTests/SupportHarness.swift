@@ -1,5 +1,6 @@
 import Foundation
 import GRPCCore
+import GRPCServing
 import GRPCNIOTransportHTTP2
 import Logging
 import OaaSProto
@@ -40,7 +41,10 @@ func withRouter<T: Sendable>(_ config: RouterConfig = .test(), _ body: (RunningR
     let role = try RouterRole(config: config, logger: testLogger, metricsFactory: metrics)
     let transport = HTTP2ServerTransport.Posix(address: .ipv4(host: "127.0.0.1", port: config.port), transportSecurity: .plaintext)
     let server = ServerService(server: GRPCServer(transport: transport, services: role.grpcServices))
-    let serviceGroup = ServiceGroup(services: role.services + [server], logger: testLogger)
+    var groupLogger = Logger(label: "router-tests.group")
+    groupLogger.logLevel = ProcessInfo.processInfo.environment["OAAS_TEST_TRACE"] != nil ? .debug : .critical
+    groupLogger[metadataKey: "test"] = "\(Test.current?.name ?? "-")"
+    let serviceGroup = ServiceGroup(services: role.services + [server], logger: groupLogger)
     let stopping = Flag()
     return try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask {
@@ -80,11 +84,10 @@ struct ServerService: Service {
     let server: GRPCServer<HTTP2ServerTransport.Posix>
 
     func run() async throws {
-        try await withGracefulShutdownHandler {
-            try await server.serve()
-        } onGracefulShutdown: {
-            server.beginGracefulShutdown()
+        try await server.serve(drainingWithin: .seconds(5)) {
+            trace("server drain expired")
         }
+        trace("server.serve returned")
     }
 }
 

@@ -1,4 +1,5 @@
 import GRPCCore
+import GRPCServing
 import GRPCNIOTransportHTTP2
 import Logging
 import OaaSProto
@@ -78,18 +79,17 @@ public final class FunctionServer: Service, Sendable {
 
     public func run() async throws {
         let dataClient = self.dataClient
-        try await withGracefulShutdownHandler {
-            try await withThrowingDiscardingTaskGroup { group in
-                if let dataClient {
-                    group.addTask { try await dataClient.runConnections() }
-                }
-                group.addTask { await self.announce() }
-                // Handlers may still use the DataService until the server has drained.
-                defer { dataClient?.beginGracefulShutdown() }
-                try await server.serve()
+        let logger = self.logger
+        try await withThrowingDiscardingTaskGroup { group in
+            if let dataClient {
+                group.addTask { try await dataClient.runConnections() }
             }
-        } onGracefulShutdown: { [server] in
-            server.beginGracefulShutdown()
+            group.addTask { await self.announce() }
+            // Handlers may still use the DataService until the server has drained.
+            defer { dataClient?.beginGracefulShutdown() }
+            try await server.serve(drainingWithin: .seconds(10)) {
+                logger.warning("calls still open 10 s after shutdown began; closed")
+            }
         }
         logger.info("stopped")
     }

@@ -72,9 +72,16 @@ final class FakeCRM: Sendable {
         return "http://127.0.0.1:\(port)"
     }
 
+    /// Stops gracefully, then hard: a client that keeps a call open would otherwise hold the test forever.
     func stop() async {
         server.beginGracefulShutdown()
-        await task.withLock { $0 }?.value
+        guard let serving = task.withLock({ $0 }) else { return }
+        let deadline = Task {
+            try await Task.sleep(for: .seconds(5))
+            serving.cancel()
+        }
+        await serving.value
+        deadline.cancel()
     }
 
     func update(_ change: (inout FakeCRMScript) -> Void) { core.script.withLock { change(&$0) } }

@@ -6,6 +6,7 @@ import Logging
 import NIOCore
 import OaaSCore
 import PM
+import Testing
 
 /// A running PM under test: real HTTP on a loopback port, fake CRMs on their own loopback ports.
 struct PMHarness: Sendable {
@@ -60,14 +61,18 @@ struct PMHarness: Sendable {
             let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)), services: role.services, logger: logs.logger(level: .info))
             try await app.test(.live) { client in
                 try await test(PMHarness(client: client, crms: crms, metrics: metrics, logs: logs, role: role, container: container))
+                trace("PM test body done")
             }
+            trace("PM app stopped")
         } catch {
             for crm in crms { await crm.stop() }
             await container.shutdown()
             throw error
         }
         for crm in crms { await crm.stop() }
+        trace("fake CRMs stopped")
         await container.shutdown()
+        trace("container shut down")
     }
 
     // MARK: Requests
@@ -142,4 +147,9 @@ extension Dictionary where Key == String, Value == Any {
     func object(_ key: String) -> [String: Any]? { self[key] as? [String: Any] }
     func objects(_ key: String) -> [[String: Any]] { self[key] as? [[String: Any]] ?? [] }
     func strings(_ key: String) -> [String] { self[key] as? [String] ?? [] }
+}
+
+func trace(_ message: String) {
+    guard ProcessInfo.processInfo.environment["OAAS_TEST_TRACE"] != nil else { return }
+    FileHandle.standardError.write(Data("TRACE \(Date().timeIntervalSince1970) \(Test.current?.name ?? "-") \(message)\n".utf8))
 }
