@@ -29,6 +29,7 @@ let package = Package(
         .package(url: "https://github.com/grpc/grpc-swift-protobuf", from: "2.4.1"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/swiftwasm/WasmKit", from: "0.4.2"),
     ],
     targets: [
         .systemLibrary(name: "CLMDB", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"])]),
@@ -82,6 +83,17 @@ let package = Package(
                 .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
+        ),
+        .target(
+            name: "WasmRuntime",
+            dependencies: [
+                "ODGM", "OaaSCore", "OaaSProto",
+                .product(name: "WasmKit", package: "WasmKit"),
+                .product(name: "WAT", package: "WasmKit"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
         ),
         .target(
             name: "GRPCServing",
@@ -188,7 +200,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
-            name: "CLI",
+            name: "OaaSCLI",
             dependencies: [
                 "OaaSCore", "OaaSModels", "OaaSProto",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -204,7 +216,7 @@ let package = Package(
         .executableTarget(
             name: "oaas",
             dependencies: [
-                "OaaSCore", "OaaSProto", "ODGM", "Gateway", "NetServer", "CLI", "Storage", "PM", "CRM", "Kube", "LocalRuntime", "Router", "GRPCServing",
+                "OaaSCore", "OaaSProto", "ODGM", "Gateway", "NetServer", "OaaSCLI", "Storage", "PM", "CRM", "Kube", "LocalRuntime", "Router", "GRPCServing", "WasmRuntime",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCInProcessTransport", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
@@ -271,7 +283,7 @@ let package = Package(
         .testTarget(
             name: "CLITests",
             dependencies: [
-                "CLI", "HTTPTestSupport", "OaaSCore", "OaaSModels", "OaaSProto",
+                "OaaSCLI", "HTTPTestSupport", "OaaSCore", "OaaSModels", "OaaSProto",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -348,6 +360,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "StorageTests", dependencies: ["Storage"], swiftSettings: swiftSettings),
+        .testTarget(name: "WasmRuntimeTests", dependencies: ["WasmRuntime", "ODGM", "OaaSCore", "OaaSProto"], swiftSettings: swiftSettings),
         .testTarget(name: "ODGMTests", dependencies: ["ODGM", "OaaSCore", "OaaSProto", "Storage"], swiftSettings: swiftSettings),
         .testTarget(
             name: "EndToEndTests",

@@ -1,5 +1,5 @@
 import ArgumentParser
-import CLI
+import OaaSCLI
 
 /// The `oaas` command tree: roles (`serve`, `dev`) and the client commands.
 @main

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import CLI
+@testable import OaaSCLI
 
 @Suite("env, class, function and class-runtimes commands; errors and connection settings")
 struct CatalogCommandTests {

@@ -4,7 +4,7 @@ import GRPCCore
 import OaaSCore
 import OaaSProto
 import Testing
-@testable import CLI
+@testable import OaaSCLI
 
 /// Records requests and answers from canned responses; no server involved.
 actor FakeDataPlane: DataPlaneClient {

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import Yams
-@testable import CLI
+@testable import OaaSCLI
 
 /// A fresh directory per test, removed afterwards.
 private final class TempDir {

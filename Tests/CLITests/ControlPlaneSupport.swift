@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import Synchronization
 import Testing
-@testable import CLI
+@testable import OaaSCLI
 
 /// What one `oaas …` invocation produced.
 struct CLIRun: Sendable, CustomStringConvertible {

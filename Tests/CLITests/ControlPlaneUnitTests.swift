@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import OaaSModels
 import Testing
-@testable import CLI
+@testable import OaaSCLI
 
 private struct AliasRoot: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "oaas", subcommands: ClientCommands.all)

@@ -5,7 +5,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import Synchronization
-@testable import CLI
+@testable import OaaSCLI
 
 /// A request as the fake PM saw it.
 struct RecordedRequest: Sendable {

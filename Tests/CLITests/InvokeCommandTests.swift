@@ -1,7 +1,7 @@
 import Foundation
 import OaaSProto
 import Testing
-@testable import CLI
+@testable import OaaSCLI
 
 @Suite("oaas invoke against a loopback gateway")
 struct InvokeCommandTests {

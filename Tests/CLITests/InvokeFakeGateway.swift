@@ -5,7 +5,7 @@ import GRPCNIOTransportHTTP2
 import OaaSProto
 import Synchronization
 import Testing
-@testable import CLI
+@testable import OaaSCLI
 
 /// What the fake gateway received, and the async results it will answer with.
 final class InvocationLog: Sendable {

@@ -3,7 +3,7 @@ import GRPCCore
 import GRPCNIOTransportHTTP2
 import OaaSProto
 import Testing
-@testable import CLI
+@testable import OaaSCLI
 
 /// A scripted `oprc.DataService` that sends versions only in response metadata, like the gateway.
 private struct ScriptedDataService: Oprc_DataService.ServiceProtocol {

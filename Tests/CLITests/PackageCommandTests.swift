@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import CLI
+@testable import OaaSCLI
 
 @Suite("package commands against a fake PM")
 struct PackageCommandTests {

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import OaaSCore
 import Testing
-@testable import CLI
+@testable import OaaSCLI
 
 /// A root like the executable's, so top-level aliases (`caps`, `ctx`) are exercised.
 private struct TestRoot: AsyncParsableCommand {

@@ -3,7 +3,7 @@ import OaaSCore
 import OaaSProto
 import Testing
 import Yams
-@testable import CLI
+@testable import OaaSCLI
 
 func byteValue(_ text: String) -> Oprc_ValData {
     EntryOptions.byteValue(text)

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -20,8 +21,19 @@ var functionsBinary: String {
     return (oaasBinary as NSString).deletingLastPathComponent + "/oaas-functions"
 }
 
-/// A loopback port that was free a moment ago.
+/// Ports this test process has handed out: the kernel may offer a just-closed port again, and two listeners of one
+/// test must not get the same one.
+private let handedOutPorts = Mutex<Set<Int>>([])
+
+/// A loopback port that was free a moment ago and that no other caller in this process got.
 func freePort() -> Int {
+    while true {
+        let port = ephemeralPort()
+        if port > 0, handedOutPorts.withLock({ $0.insert(port).inserted }) { return port }
+    }
+}
+
+private func ephemeralPort() -> Int {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(fd) }
     var address = sockaddr_in()
