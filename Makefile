@@ -47,7 +47,9 @@ test: deps
 bench: deps
 	$(SWIFT) build -c release --product oaas
 	$(SWIFT) build -c release --product oaas-bench
-	$$($(SWIFT) build -c release --show-bin-path)/oaas-bench --oaas $$($(SWIFT) build -c release --show-bin-path)/oaas
+	$(SWIFT) build -c release --product oaas-functions
+	$$($(SWIFT) build -c release --show-bin-path)/oaas-bench --oaas $$($(SWIFT) build -c release --show-bin-path)/oaas \
+	  --oaas-functions $$($(SWIFT) build -c release --show-bin-path)/oaas-functions
 
 # Regenerates the committed protobuf/gRPC code. The plugins are built in a throwaway package.
 proto: deps

@@ -13,6 +13,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Path of the oaas binary to start as `serve --role odgm`.")
     var oaas: String
 
+    @Option(name: .customLong("oaas-functions"), help: "Path of the example function runtime; adds the invocation-path cases.")
+    var functions: String?
+
     @Option(name: .long, help: "Seconds measured per case (after a short warm-up).")
     var duration: Double = 3
 
@@ -23,6 +26,9 @@ struct BenchCommand: AsyncParsableCommand {
         guard duration > 0, duration <= 60 else { throw ValidationError("--duration must be in (0, 60] seconds") }
         guard FileManager.default.isExecutableFile(atPath: oaas) else {
             throw ValidationError("--oaas \(oaas): not an executable file (build it with `swift build -c release --product oaas`)")
+        }
+        if let functions, !FileManager.default.isExecutableFile(atPath: functions) {
+            throw ValidationError("--oaas-functions \(functions): not an executable file (swift build -c release --product oaas-functions)")
         }
     }
 
@@ -38,7 +44,11 @@ struct BenchCommand: AsyncParsableCommand {
                 + "\(settings.connections) HTTP/2 connections when concurrent, \(settings.keyspace) keys, \(settings.valueSize)-byte values, loopback only"
         )
         var results = Results()
+        var invocation: InvocationBench.Figures?
         do {
+            if let functions {
+                invocation = try await InvocationBench(oaas: oaas, functions: functions, settings: settings).run()
+            }
             results.ours = try await ODGMBench(binary: oaas, settings: settings).run()
             results.lmdb = try await LMDBBench(settings: settings).run()
             switch try await RedisBench(settings: settings).run() {
@@ -54,5 +64,9 @@ struct BenchCommand: AsyncParsableCommand {
         }
         print("")
         print(Report(results: results, settings: settings).render())
+        if let invocation {
+            print("")
+            print(InvocationReport(figures: invocation).render())
+        }
     }
 }

@@ -26,9 +26,9 @@ import Testing
     }
 
     @Test func poolSettingsComeFromCollectionOptions() {
-        #expect(RuntimePoolSettings(options: [:]) == RuntimePoolSettings(maxInFlight: 64, maxIdle: .seconds(30), maxLifetime: .seconds(600)))
+        #expect(RuntimePoolSettings(options: [:]) == RuntimePoolSettings(maxInFlight: 6400, maxIdle: .seconds(30), maxLifetime: .seconds(600)))
         let custom = RuntimePoolSettings(options: ["offload_max_pool_size": "8", "pool_max_idle_lifetime": "1000", "pool_max_lifetime": "0"])
-        #expect(custom == RuntimePoolSettings(maxInFlight: 8, maxIdle: .seconds(1), maxLifetime: .seconds(600)))
+        #expect(custom == RuntimePoolSettings(maxInFlight: 800, maxIdle: .seconds(1), maxLifetime: .seconds(600)))
     }
 
     @Test func grpcTimeoutValues() {

@@ -136,15 +136,19 @@ import Testing
             _ = try await h.invoker.invokeFn(fnCall("echo"), context: CallContext())
             _ = try await h.invoker.invokeFn(fnCall("fail"), context: CallContext())
             #expect(h.pool.clientCount == 1)
+            // A pool of one connection carries 100 calls at once.
+            let slots = RuntimePoolSettings.callsPerConnection
             try await withThrowingTaskGroup(of: Oprc_InvocationResponse.self) { group in
-                group.addTask { try await h.invoker.invokeFn(fnCall("gated"), context: CallContext()) }
-                // Wait until the gated call holds the only slot.
-                while !h.runtime.calls.contains(where: { $0.fn?.fnID == "gated" }) { try await Task.sleep(for: .milliseconds(5)) }
+                for _ in 0..<slots {
+                    group.addTask { try await h.invoker.invokeFn(fnCall("gated"), context: CallContext()) }
+                }
+                // Wait until the gated calls hold every slot.
+                while h.runtime.calls.filter({ $0.fn?.fnID == "gated" }).count < slots { try await Task.sleep(for: .milliseconds(5)) }
                 let refused = try await h.invoker.invokeFn(fnCall("echo"), context: CallContext())
                 #expect(refused.status == .systemError)
-                #expect(payloadText(refused).contains("offload_max_pool_size 1"))
+                #expect(payloadText(refused).contains("offload_max_pool_size 1 × 100"))
                 h.runtime.openGate()
-                #expect(try await group.next()?.status == .okay)
+                for _ in 0..<slots { #expect(try await group.next()?.status == .okay) }
             }
             #expect(try await h.invoker.invokeFn(fnCall("echo"), context: CallContext()).status == .okay)
         }

@@ -140,7 +140,7 @@ public final class RuntimeClientPool: Service, Sendable {
             }
             let inFlight = state.inFlight[chosen.id, default: 0]
             guard inFlight < key.settings.maxInFlight else {
-                return .failure(Failure(description: "runtime pool for \(key.target) exhausted: \(inFlight) calls in flight (offload_max_pool_size \(key.settings.maxInFlight))"))
+                return .failure(Failure(description: "runtime pool for \(key.target) exhausted: \(inFlight) calls in flight (offload_max_pool_size \(key.settings.maxInFlight / RuntimePoolSettings.callsPerConnection) × \(RuntimePoolSettings.callsPerConnection))"))
             }
             state.inFlight[chosen.id] = inFlight + 1
             return .success(chosen)
