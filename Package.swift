@@ -30,6 +30,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/swiftwasm/WasmKit", from: "0.4.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
     ],
     targets: [
         .systemLibrary(name: "CLMDB", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"])]),
@@ -134,7 +135,7 @@ let package = Package(
         .target(
             name: "ODGM",
             dependencies: [
-                "OaaSCore", "OaaSProto", "Storage",
+                "OaaSCore", "OaaSProto", "Storage", "RouterClient",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "Logging", package: "swift-log"),
@@ -192,8 +193,10 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "OaaSCore", "OaaSProto",
+                "OaaSCore", "OaaSProto", "RouterClient",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
@@ -202,7 +205,7 @@ let package = Package(
         .target(
             name: "OaaSCLI",
             dependencies: [
-                "OaaSCore", "OaaSModels", "OaaSProto",
+                "OaaSCore", "OaaSModels", "OaaSProto", "RouterClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -216,7 +219,7 @@ let package = Package(
         .executableTarget(
             name: "oaas",
             dependencies: [
-                "OaaSCore", "OaaSProto", "ODGM", "Gateway", "NetServer", "OaaSCLI", "Storage", "PM", "CRM", "Kube", "LocalRuntime", "Router", "GRPCServing", "WasmRuntime",
+                "OaaSCore", "OaaSProto", "ODGM", "Gateway", "NetServer", "OaaSCLI", "Storage", "PM", "CRM", "Kube", "LocalRuntime", "Router", "RouterClient", "GRPCServing", "WasmRuntime",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCInProcessTransport", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
@@ -248,9 +251,22 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
-            name: "Router",
+            name: "RouterClient",
             dependencies: [
                 "OaaSCore", "OaaSProto",
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Router",
+            dependencies: [
+                "OaaSCore", "OaaSProto", "RouterClient",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "Logging", package: "swift-log"),
@@ -349,7 +365,7 @@ let package = Package(
         .testTarget(
             name: "RouterTests",
             dependencies: [
-                "Router", "OaaSCore", "OaaSProto", "GRPCServing",
+                "Router", "RouterClient", "OaaSCore", "OaaSProto", "GRPCServing",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "Logging", package: "swift-log"),

@@ -34,15 +34,19 @@ public final class RoleServer: Service, Sendable {
     private let services: [any RegistrableRPCService]
     private let interceptors: [any ServerInterceptor]
     private let responder: any HTTPResponder<BasicRequestContext>
+    private let makeHTTP1: @Sendable (@escaping HTTPChannelHandler.Responder) -> any HTTPChannelHandler
     private let logger: Logger
     private let bound: BoundAddress
 
+    /// - Parameter http1: builds the handler of HTTP/1.1 connections around the router's responder; the default is
+    ///   plain HTTP/1.1, a gateway passes one that also upgrades its WebSocket routes.
     public init(
         name: String,
         configuration: Configuration,
         services: [any RegistrableRPCService],
         interceptors: [any ServerInterceptor] = [],
         router: Router<BasicRequestContext>,
+        http1: @escaping @Sendable (@escaping HTTPChannelHandler.Responder) -> any HTTPChannelHandler = { HTTP1Channel(responder: $0) },
         logger: Logger
     ) {
         self.name = name
@@ -50,6 +54,7 @@ public final class RoleServer: Service, Sendable {
         self.services = services
         self.interceptors = interceptors
         self.responder = router.buildResponder()
+        self.makeHTTP1 = http1
         self.logger = logger
         self.bound = BoundAddress(eventLoop: MultiThreadedEventLoopGroup.singleton.any())
     }
@@ -60,10 +65,9 @@ public final class RoleServer: Service, Sendable {
     }
 
     public func run() async throws {
-        let (connections, continuation) = AsyncStream<HTTP1Channel.Value>.makeStream()
         let responder = self.responder
         let logger = self.logger
-        let http1 = HTTP1Channel(responder: { request, responseWriter, channel in
+        let http1 = makeHTTP1({ request, responseWriter, channel in
             let context = BasicRequestContext(source: ApplicationRequestContextSource(channel: channel, logger: logger))
             let response: Response
             do {
@@ -73,6 +77,12 @@ public final class RoleServer: Service, Sendable {
             }
             try await responseWriter.write(response: response.head, body: response.body)
         })
+        try await serve(http1: http1)
+    }
+
+    private func serve<HTTP1: HTTPChannelHandler>(http1: HTTP1) async throws {
+        let logger = self.logger
+        let (connections, continuation) = AsyncStream<HTTP1.Value>.makeStream()
         let factory = SharedListenerFactory(
             host: configuration.host,
             port: configuration.port,
@@ -82,7 +92,7 @@ public final class RoleServer: Service, Sendable {
             bound: bound,
             logger: logger
         )
-        var transportConfig = HTTP2ServerTransport.Custom<SharedListenerFactory>.Config.defaults
+        var transportConfig = HTTP2ServerTransport.Custom<SharedListenerFactory<HTTP1>>.Config.defaults
         transportConfig.rpc.maxRequestPayloadSize = configuration.maxMessageBytes
         let transport = HTTP2ServerTransport.Custom(listenerFactory: factory, config: transportConfig)
         let server = GRPCServer(transport: transport, services: services, interceptors: interceptors)

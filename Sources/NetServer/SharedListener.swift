@@ -14,12 +14,12 @@ import Synchronization
 /// handed to the transport through a small pipe channel that carries no bytes (the transport
 /// only reads configured connections from it), while HTTP/1 connections go to Hummingbird's
 /// HTTP/1 channel and are served by ``RoleServer``.
-struct SharedListenerFactory: HTTP2ServerTransport.ListenerFactory {
+struct SharedListenerFactory<HTTP1: ServerChildChannel>: HTTP2ServerTransport.ListenerFactory {
     let host: String
     let port: Int
     let eventLoopGroup: any EventLoopGroup
-    let http1: HTTP1Channel
-    let http1Connections: AsyncStream<HTTP1Channel.Value>.Continuation
+    let http1: HTTP1
+    let http1Connections: AsyncStream<HTTP1.Value>.Continuation
     let bound: BoundAddress
     let logger: Logger
 

@@ -13,6 +13,8 @@ struct ObjectDatabases: Sendable {
     let asyncCalls: Database
     /// Environment-wide async run queue and expiry index, ordered by time (see `AsyncKeys`).
     let asyncIndex: Database
+    /// Pending trigger deliveries, committed with the mutations that cause them (see `OutboxKeys`).
+    let outbox: Database
 
     init(environment: Environment, writer: Writer) throws {
         self.environment = environment
@@ -21,6 +23,7 @@ struct ObjectDatabases: Sendable {
         self.counters = try environment.openDatabase("counters")
         self.asyncCalls = try environment.openDatabase("async_calls")
         self.asyncIndex = try environment.openDatabase("async_index")
+        self.outbox = try environment.openDatabase("trigger_outbox")
     }
 }
 
@@ -34,13 +37,16 @@ public final class LocalShard: ObjectShard {
     public var isReady: Bool { !dbs.environment.isClosed }
 
     let dbs: ObjectDatabases
+    /// Triggers and change events of this shard's mutations.
+    let events: ShardEvents
     private let partitionPrefix: [UInt8]
 
-    init(collection: String, partition: UInt32, shardID: UInt64, databases: ObjectDatabases) {
+    init(collection: String, partition: UInt32, shardID: UInt64, databases: ObjectDatabases, events: ShardEvents) {
         self.collection = collection
         self.partition = partition
         self.shardID = shardID
         self.dbs = databases
+        self.events = events
         self.partitionPrefix = ObjectKeys.partitionPrefix(collection: collection, partition: partition)
     }
 
@@ -182,8 +188,9 @@ public final class LocalShard: ObjectShard {
 
     // MARK: Writes
 
-    public func set(_ id: ObjectID, entries: [EntryKey: Oprc_ValData], event: Oprc_ObjectEvent?, createOnly: Bool) async throws -> MutationResult {
-        try await mutate(id) { txn, prefix, meta in
+    public func set(_ id: ObjectID, entries: [EntryKey: Oprc_ValData], event: Oprc_ObjectEvent?, createOnly: Bool,
+                    context: CallContext) async throws -> MutationResult {
+        try await mutate(id, context) { txn, prefix, meta in
             if createOnly, let meta, meta.live {
                 throw OaaSError(.alreadyExists, "object '\(id)' already exists")
             }
@@ -207,14 +214,15 @@ public final class LocalShard: ObjectShard {
         }
     }
 
-    public func merge(_ id: ObjectID, entries: [EntryKey: Oprc_ValData], event: Oprc_ObjectEvent?) async throws -> (MutationResult, Oprc_ObjData) {
+    public func merge(_ id: ObjectID, entries: [EntryKey: Oprc_ValData], event: Oprc_ObjectEvent?,
+                      context: CallContext) async throws -> (MutationResult, Oprc_ObjData) {
         let prefix = objectPrefix(id)
         if entries.isEmpty && event == nil {
             // An empty merge is a no-op that returns the current object; it never creates.
             let (object, version) = try await get(id)
             return (.noop(version: version), object)
         }
-        let result = try await dbs.writer.write { [self] txn -> (MutationResult, Oprc_ObjData) in
+        return try await writeMutationReturning(id, context) { [self] txn in
             let meta = try self.loadMeta(txn, prefix)
             let live = meta?.live == true
             var count = live ? meta?.entryCount ?? 0 : 0
@@ -233,14 +241,14 @@ public final class LocalShard: ObjectShard {
             let newMeta = ObjectMeta(version: (meta?.version ?? 0) + 1, live: true, entryCount: count, event: merged.isEmpty ? nil : merged)
             try self.storeMeta(txn, prefix, newMeta, wasLive: live)
             let object = try self.buildObject(txn, id: id, prefix: prefix, meta: newMeta)
-            return (MutationResult(version: newMeta.version, mutated: true, objectCreated: !live, objectDeleted: false, changes: changes), object)
+            let result = MutationResult(version: newMeta.version, mutated: true, objectCreated: !live, objectDeleted: false, changes: changes)
+            return (result, live ? meta?.event : newMeta.event, object)
         }
-        return result
     }
 
-    public func delete(_ id: ObjectID) async throws -> MutationResult {
+    public func delete(_ id: ObjectID, context: CallContext) async throws -> MutationResult {
         let prefix = objectPrefix(id)
-        return try await dbs.writer.write { [self] txn in
+        return try await writeMutation(id, context) { [self] txn in
             guard let meta = try self.loadMeta(txn, prefix), meta.live else { throw self.notFound }
             var changes: [EntryChange] = []
             for key in try self.storedKeys(txn, prefix) {
@@ -250,12 +258,13 @@ public final class LocalShard: ObjectShard {
             // The tombstone keeps the version so a re-create continues from it (spec §2.2).
             let tombstone = ObjectMeta(version: meta.version + 1, live: false, entryCount: 0, event: nil)
             try self.storeMeta(txn, prefix, tombstone, wasLive: true)
-            return MutationResult(version: tombstone.version, mutated: true, objectCreated: false, objectDeleted: true, changes: changes)
+            let result = MutationResult(version: tombstone.version, mutated: true, objectCreated: false, objectDeleted: true, changes: changes)
+            return (result, meta.event)
         }
     }
 
-    public func setValue(_ id: ObjectID, key: EntryKey, value: Oprc_ValData) async throws -> MutationResult {
-        try await mutate(id) { txn, prefix, meta in
+    public func setValue(_ id: ObjectID, key: EntryKey, value: Oprc_ValData, context: CallContext) async throws -> MutationResult {
+        try await mutate(id, context) { txn, prefix, meta in
             let live = meta?.live == true
             var count = live ? meta?.entryCount ?? 0 : 0
             let existed = try self.put(txn, prefix, key, value)
@@ -264,25 +273,27 @@ public final class LocalShard: ObjectShard {
         }
     }
 
-    public func deleteValue(_ id: ObjectID, key: EntryKey) async throws -> MutationResult {
+    public func deleteValue(_ id: ObjectID, key: EntryKey, context: CallContext) async throws -> MutationResult {
         let prefix = objectPrefix(id)
-        return try await dbs.writer.write { [self] txn in
+        return try await writeMutation(id, context) { [self] txn in
             guard let meta = try self.loadMeta(txn, prefix), meta.live else { throw self.notFound }
             let entryKey = ObjectKeys.entry(prefix, key)
-            guard try txn.get(self.dbs.objects, entryKey) != nil else { return .noop(version: meta.version) }
+            guard try txn.get(self.dbs.objects, entryKey) != nil else { return (.noop(version: meta.version), nil) }
             try txn.delete(self.dbs.objects, entryKey)
             var updated = meta
             updated.version += 1
             updated.entryCount -= 1
             try self.storeMeta(txn, prefix, updated, wasLive: true)
-            return MutationResult(version: updated.version, mutated: true, objectCreated: false, objectDeleted: false,
-                                  changes: [EntryChange(key: key, action: .delete, value: nil)])
+            let result = MutationResult(version: updated.version, mutated: true, objectCreated: false, objectDeleted: false,
+                                        changes: [EntryChange(key: key, action: .delete, value: nil)])
+            return (result, meta.event)
         }
     }
 
-    public func batch(_ id: ObjectID, sets: [EntryKey: Oprc_ValData], deletes: [EntryKey], expectedVersion: UInt64?) async throws -> MutationResult {
+    public func batch(_ id: ObjectID, sets: [EntryKey: Oprc_ValData], deletes: [EntryKey], expectedVersion: UInt64?,
+                      context: CallContext) async throws -> MutationResult {
         let prefix = objectPrefix(id)
-        return try await dbs.writer.write { [self] txn in
+        return try await writeMutation(id, context) { [self] txn in
             let meta = try self.loadMeta(txn, prefix)
             let live = meta?.live == true
             let current = live ? meta?.version ?? 0 : 0
@@ -307,10 +318,11 @@ public final class LocalShard: ObjectShard {
                 changes.append(EntryChange(key: key, action: existed ? .update : .create, value: value))
                 if !existed { count += 1 }
             }
-            if changes.isEmpty { return .noop(version: meta?.version ?? 0) }
+            if changes.isEmpty { return (.noop(version: meta?.version ?? 0), nil) }
             let newMeta = ObjectMeta(version: (meta?.version ?? 0) + 1, live: true, entryCount: count, event: live ? meta?.event : nil)
             try self.storeMeta(txn, prefix, newMeta, wasLive: live)
-            return MutationResult(version: newMeta.version, mutated: true, objectCreated: !live, objectDeleted: false, changes: changes)
+            let result = MutationResult(version: newMeta.version, mutated: true, objectCreated: !live, objectDeleted: false, changes: changes)
+            return (result, newMeta.event)
         }
     }
 
@@ -320,17 +332,48 @@ public final class LocalShard: ObjectShard {
     /// entry count, trigger config and changes; the metadata record and counters are written here.
     private func mutate(
         _ id: ObjectID,
+        _ context: CallContext,
         _ body: @escaping @Sendable (WriteTransaction, [UInt8], ObjectMeta?) throws -> (UInt64, Oprc_ObjectEvent?, [EntryChange])
     ) async throws -> MutationResult {
         let prefix = objectPrefix(id)
-        return try await dbs.writer.write { [self] txn in
+        return try await writeMutation(id, context) { [self] txn in
             let meta = try self.loadMeta(txn, prefix)
             let wasLive = meta?.live == true
             let (count, event, changes) = try body(txn, prefix, meta)
             let newMeta = ObjectMeta(version: (meta?.version ?? 0) + 1, live: true, entryCount: count, event: event?.isEmpty == false ? event : nil)
             try self.storeMeta(txn, prefix, newMeta, wasLive: wasLive)
-            return MutationResult(version: newMeta.version, mutated: true, objectCreated: !wasLive, objectDeleted: false, changes: changes)
+            let result = MutationResult(version: newMeta.version, mutated: true, objectCreated: !wasLive, objectDeleted: false, changes: changes)
+            // Triggers consult the config stored before the mutation, or the new one on create (spec §6.1).
+            return (result, wasLive ? meta?.event : newMeta.event)
         }
+    }
+
+    /// Runs `body` in one writer transaction together with the trigger deliveries it causes (the
+    /// outbox commits with the mutation, spec §6.4), then hands the durable result to the events
+    /// side. `body` returns the result, the trigger config to consult, and what the caller needs besides.
+    private func writeMutationReturning<Extra: Sendable>(
+        _ id: ObjectID,
+        _ context: CallContext,
+        _ body: @escaping @Sendable (WriteTransaction) throws -> (MutationResult, Oprc_ObjectEvent?, Extra)
+    ) async throws -> (MutationResult, Extra) {
+        let events = self.events
+        let (result, extra, staged) = try await dbs.writer.write { txn in
+            let (result, config, extra) = try body(txn)
+            return (result, extra, try events.stage(txn, id: id, result: result, config: config, context: context))
+        }
+        if let staged { events.committed(staged, id: id, result: result, context: context) }
+        return (result, extra)
+    }
+
+    private func writeMutation(
+        _ id: ObjectID,
+        _ context: CallContext,
+        _ body: @escaping @Sendable (WriteTransaction) throws -> (MutationResult, Oprc_ObjectEvent?)
+    ) async throws -> MutationResult {
+        try await writeMutationReturning(id, context) { txn in
+            let (result, config) = try body(txn)
+            return (result, config, ())
+        }.0
     }
 
     private func objectPrefix(_ id: ObjectID) -> [UInt8] {

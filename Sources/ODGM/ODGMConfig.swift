@@ -29,8 +29,22 @@ public struct ODGMConfig: Sendable {
     public var triggerMaxRetries = 3
     /// First retry delay, doubled on each further retry (`ODGM_TRIGGER_RETRY_BACKOFF_MS`).
     public var triggerRetryBackoff: Duration = .milliseconds(200)
+    /// Deepest trigger chain delivered; deeper deliveries are counted and dropped (`ODGM_MAX_TRIGGER_DEPTH`).
+    public var maxTriggerDepth = 10
+    /// Trigger deliveries in flight per node, one object each (`ODGM_MAX_CONCURRENT_TRIGGERS`).
+    public var maxConcurrentTriggers = 100
+    /// Deadline of one trigger delivery attempt (`ODGM_TRIGGER_TIMEOUT_MS`).
+    public var triggerTimeout: Duration = .milliseconds(30_000)
+    /// Deliveries one mutation may enqueue; the excess is counted and dropped (`ODGM_MAX_BATCH_TRIGGER_FANOUT`).
+    public var maxTriggerFanout = 256
+    /// Pending deliveries per shard outbox before mutations that add more are refused (`ODGM_EVENT_QUEUE_BOUND`).
+    public var eventQueueBound = 8192
     /// Scratch directory for `memory` collections (wiped at start and shutdown).
     public var scratchDir: String?
+    /// `OPRC_ROUTER_URL`: register with this router and publish change events to it (nil: standalone).
+    public var routerURL: String?
+    /// `OPRC_ENV`: env name sent when registering (nil: the router's `OPRC_ROUTER_ENV`).
+    public var env: String?
     /// Non-fatal remarks to log at start-up.
     public var warnings: [String] = []
 
@@ -54,7 +68,14 @@ public struct ODGMConfig: Sendable {
         asyncMaxPending = env.int("ODGM_ASYNC_MAX_PENDING", default: 10_000, range: 1...100_000_000)
         triggerMaxRetries = env.int("ODGM_TRIGGER_MAX_RETRIES", default: 3, range: 0...100)
         triggerRetryBackoff = .milliseconds(env.int("ODGM_TRIGGER_RETRY_BACKOFF_MS", default: 200, range: 1...3_600_000))
+        maxTriggerDepth = env.int("ODGM_MAX_TRIGGER_DEPTH", default: 10, range: 0...10_000)
+        maxConcurrentTriggers = env.int("ODGM_MAX_CONCURRENT_TRIGGERS", default: 100, range: 1...100_000)
+        triggerTimeout = .milliseconds(env.int("ODGM_TRIGGER_TIMEOUT_MS", default: 30_000, range: 1...86_400_000))
+        maxTriggerFanout = env.int("ODGM_MAX_BATCH_TRIGGER_FANOUT", default: 256, range: 1...1_000_000)
+        eventQueueBound = env.int("ODGM_EVENT_QUEUE_BOUND", default: 8192, range: 1...100_000_000)
         nodeAddress = env.string("ODGM_NODE_ADDR")
+        routerURL = env.string("OPRC_ROUTER_URL").flatMap { $0.isEmpty ? nil : $0 }
+        self.env = env.string("OPRC_ENV").flatMap { $0.isEmpty ? nil : $0 }
 
         // Members and node id (spec §9.1): ODGM_NODE_ID, else ODGM_NODE_ID_LIST at the pod ordinal.
         var memberList: [UInt64]?

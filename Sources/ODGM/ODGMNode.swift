@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Metrics
 import OaaSCore
 import OaaSProto
 import Storage
@@ -26,6 +27,8 @@ public final class ODGMNode: Sendable {
 
     public let config: ODGMConfig
     let logger: Logger
+    /// Triggers and change events, shared by the shards and the trigger dispatcher.
+    let events: NodeEvents
     private let storage: StorageRegistry
     private let nodeStore: ObjectDatabases
     private let registryDB: Database
@@ -34,9 +37,14 @@ public final class ODGMNode: Sendable {
     private let creation = Mutex<Void>(())
 
     /// Opens the node's environment through `storage`, which owns it and closes it at shutdown.
-    public init(config: ODGMConfig, storage: StorageRegistry, logger: Logger) throws {
+    /// Change events of committed mutations go to `publisher` (spec §6.5).
+    public init(config: ODGMConfig, storage: StorageRegistry, logger: Logger,
+                publisher: any ChangeEventPublisher = DiscardingChangeEventPublisher(),
+                metricsFactory: (any MetricsFactory)? = nil) throws {
         self.config = config
         self.logger = logger
+        self.events = NodeEvents(settings: EventSettings(config: config), publisher: publisher,
+                               metricsFactory: metricsFactory ?? MetricsSystem.factory, logger: logger)
         self.storage = storage
         let path = (config.dataDir as NSString).appendingPathComponent("node-\(config.nodeID)")
         try Self.checkWritable(config.dataDir)
@@ -96,7 +104,7 @@ public final class ODGMNode: Sendable {
                 throw ConfigurationError("\(path.isEmpty ? "collection" : path).name: duplicate collection '\(spec.name)'")
             }
             let store = try databases(for: spec)
-            let shards = Self.hostedShards(spec: spec, nodeID: config.nodeID, store: store)
+            let shards = Self.hostedShards(spec: spec, nodeID: config.nodeID, store: store, events: events)
             if persist {
                 let key = Array(spec.name.utf8)
                 let value: [UInt8] = try spec.request.serializedBytes()
@@ -112,7 +120,7 @@ public final class ODGMNode: Sendable {
     func replaceCollection(_ existing: Collection, with spec: CollectionSpec) throws {
         try creation.withLock { _ in
             let store = existing.databases
-            let shards = Self.hostedShards(spec: spec, nodeID: config.nodeID, store: store)
+            let shards = Self.hostedShards(spec: spec, nodeID: config.nodeID, store: store, events: events)
             let key = Array(spec.name.utf8)
             let value: [UInt8] = try spec.request.serializedBytes()
             try nodeStore.environment.writeDirect { txn in try txn.put(registryDB, key, value) }
@@ -121,7 +129,7 @@ public final class ODGMNode: Sendable {
     }
 
     /// Stops serving a collection and forgets its definition; `deleteData` also removes its objects,
-    /// counters and async invocation records (one durable write transaction).
+    /// counters, async invocation records and pending trigger deliveries (one durable write transaction).
     func dropCollection(named name: String, deleteData: Bool) async throws {
         guard let existing = collection(named: name) else { return }
         collections.withLock { _ = $0.removeValue(forKey: name) }
@@ -137,13 +145,15 @@ public final class ODGMNode: Sendable {
             try txn.deletePrefix(store.counters, prefix)
             // Async records go too; their queue and expiry entries are dropped lazily when met.
             try txn.deletePrefix(store.asyncCalls, prefix)
+            try txn.deletePrefix(store.outbox, prefix)
         }
     }
 
-    static func hostedShards(spec: CollectionSpec, nodeID: UInt64, store: ObjectDatabases) -> [(any ObjectShard)?] {
+    static func hostedShards(spec: CollectionSpec, nodeID: UInt64, store: ObjectDatabases, events: NodeEvents) -> [(any ObjectShard)?] {
         spec.placements.enumerated().map { partition, replicas in
             replicas.first { $0.node == nodeID }.map {
-                LocalShard(collection: spec.name, partition: UInt32(partition), shardID: $0.shardID, databases: store)
+                LocalShard(collection: spec.name, partition: UInt32(partition), shardID: $0.shardID, databases: store,
+                           events: ShardEvents(hub: events, spec: spec, partition: UInt32(partition), databases: store))
             }
         }
     }

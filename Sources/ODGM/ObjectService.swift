@@ -42,7 +42,7 @@ public final class ObjectService: ObjectStore {
         let partition = try partitionID(request.partitionID)
         let shard = try await shard(request.clsID, partition, write: true)
         try await checkSwitches(id: id, keys: entries.keys, shard: shard)
-        let result = try await shard.set(id, entries: entries, event: event, createOnly: id.isString)
+        let result = try await shard.set(id, entries: entries, event: event, createOnly: id.isString, context: context)
         metrics.set(id, result)
         return result.version
     }
@@ -54,7 +54,7 @@ public final class ObjectService: ObjectStore {
         let partition = try partitionID(request.partitionID)
         let shard = try await shard(request.clsID, partition, write: !entries.isEmpty || event != nil)
         try await checkSwitches(id: id, keys: entries.keys, shard: shard)
-        let (result, object) = try await shard.merge(id, entries: entries, event: event)
+        let (result, object) = try await shard.merge(id, entries: entries, event: event, context: context)
         metrics.mutation(id, result)
         var response = Oprc_ObjectResponse()
         response.obj = object
@@ -65,7 +65,7 @@ public final class ObjectService: ObjectStore {
     public func delete(_ request: Oprc_SingleObjectRequest, context: CallContext) async throws -> UInt64 {
         let id = try objectID(request.objectID, request.hasObjectIDStr ? request.objectIDStr : nil)
         let shard = try await shard(request.clsID, request.partitionID, write: false)
-        let result = try await shard.delete(id)
+        let result = try await shard.delete(id, context: context)
         metrics.mutation(id, result)
         return result.version
     }
@@ -91,7 +91,7 @@ public final class ObjectService: ObjectStore {
         let partition = try partitionID(request.partitionID)
         let shard = try await shard(request.clsID, partition, write: true)
         try await checkSwitches(id: id, keys: [key], shard: shard)
-        let result = try await shard.setValue(id, key: key, value: request.value)
+        let result = try await shard.setValue(id, key: key, value: request.value, context: context)
         metrics.mutation(id, result)
         return result.version
     }
@@ -101,7 +101,7 @@ public final class ObjectService: ObjectStore {
         let key = try rules.entryKey(numeric: request.key, string: request.hasKeyStr ? request.keyStr : nil)
         let shard = try await shard(request.clsID, request.partitionID, write: false)
         try checkKeySwitch([key])
-        let result = try await shard.deleteValue(id, key: key)
+        let result = try await shard.deleteValue(id, key: key, context: context)
         metrics.mutation(id, result)
         return result.version
     }
@@ -126,7 +126,8 @@ public final class ObjectService: ObjectStore {
         let shard = try await shard(request.clsID, request.partitionID, write: !sets.isEmpty)
         try await checkSwitches(id: id, keys: sets.keys + deletes, shard: shard, creates: !sets.isEmpty)
         let result = try await shard.batch(id, sets: sets, deletes: deletes,
-                                           expectedVersion: request.hasExpectedObjectVersion ? request.expectedObjectVersion : nil)
+                                           expectedVersion: request.hasExpectedObjectVersion ? request.expectedObjectVersion : nil,
+                                           context: context)
         metrics.mutation(id, result)
         return result.version
     }
@@ -172,8 +173,8 @@ public final class ObjectService: ObjectStore {
         response.stringIds = node.config.enableStringIds
         response.stringEntryKeys = node.config.enableStringEntryKeys
         response.granularEntryStorage = true
-        // This build does not deliver triggers or change events yet (spec §4.5).
-        response.eventPipelineV2 = false
+        // This build delivers triggers and change events (spec §4.5, §6).
+        response.eventPipelineV2 = node.config.eventsEnabled
         return response
     }
 

@@ -56,13 +56,15 @@ public protocol ObjectShard: Sendable {
     var isReady: Bool { get }
 
     func get(_ id: ObjectID) async throws -> (object: Oprc_ObjData, version: UInt64)
-    func set(_ id: ObjectID, entries: [EntryKey: Oprc_ValData], event: Oprc_ObjectEvent?, createOnly: Bool) async throws -> MutationResult
-    func merge(_ id: ObjectID, entries: [EntryKey: Oprc_ValData], event: Oprc_ObjectEvent?) async throws -> (MutationResult, Oprc_ObjData)
-    func delete(_ id: ObjectID) async throws -> MutationResult
+    // Writes take the call's context: its trigger depth and trace travel with the deliveries the
+    // mutation causes (spec §6.3).
+    func set(_ id: ObjectID, entries: [EntryKey: Oprc_ValData], event: Oprc_ObjectEvent?, createOnly: Bool, context: CallContext) async throws -> MutationResult
+    func merge(_ id: ObjectID, entries: [EntryKey: Oprc_ValData], event: Oprc_ObjectEvent?, context: CallContext) async throws -> (MutationResult, Oprc_ObjData)
+    func delete(_ id: ObjectID, context: CallContext) async throws -> MutationResult
     func getValue(_ id: ObjectID, key: EntryKey) async throws -> (value: Oprc_ValData?, version: UInt64)
-    func setValue(_ id: ObjectID, key: EntryKey, value: Oprc_ValData) async throws -> MutationResult
-    func deleteValue(_ id: ObjectID, key: EntryKey) async throws -> MutationResult
-    func batch(_ id: ObjectID, sets: [EntryKey: Oprc_ValData], deletes: [EntryKey], expectedVersion: UInt64?) async throws -> MutationResult
+    func setValue(_ id: ObjectID, key: EntryKey, value: Oprc_ValData, context: CallContext) async throws -> MutationResult
+    func deleteValue(_ id: ObjectID, key: EntryKey, context: CallContext) async throws -> MutationResult
+    func batch(_ id: ObjectID, sets: [EntryKey: Oprc_ValData], deletes: [EntryKey], expectedVersion: UInt64?, context: CallContext) async throws -> MutationResult
     func listValues(_ id: ObjectID, query: ValueListQuery) async throws -> ValuePage
     func listObjects(query: ObjectListQuery) async throws -> [Oprc_ObjectMetaEnvelope]
     func liveObjectCount() async throws -> UInt64

@@ -23,6 +23,7 @@ public enum ClientCommands {
         ObjectCommand.self, InvokeCommand.self, ResultCommand.self, CapabilitiesCommand.self, StatsCommand.self, ContextCommand.self,
         PackageCommand.self, DeployCommand.self, ClassCommand.self, FunctionCommand.self, EnvCommand.self,
         ClassRuntimesCommand.self,
+        RoutesCommand.self,
     ]
 
     /// Usage exit code of the CLI (spec §12.1); ArgumentParser's own is 64 (`EX_USAGE`).

@@ -13,6 +13,7 @@ struct ObjectCommand: AsyncParsableCommand {
             ObjectSetCommand.self, ObjectSetStrCommand.self, ObjectMergeCommand.self,
             ObjectGetCommand.self, ObjectGetStrCommand.self, ObjectGetStrKeyCommand.self,
             ObjectListStrCommand.self, ObjectDeleteCommand.self, ObjectListCommand.self,
+            ObjectWatchCommand.self,
         ]
     )
 }

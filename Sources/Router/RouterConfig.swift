@@ -1,5 +1,6 @@
 import Foundation
 import OaaSCore
+import RouterClient
 
 /// Router settings (data-plane spec §11.3), read once at start. Bad values are reported to the `EnvReader` (one line
 /// per variable) and the default is kept; the caller stops start-up with `env.validate()` (exit 2).

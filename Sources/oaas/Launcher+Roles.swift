@@ -5,6 +5,7 @@ import GRPCServing
 import GRPCInProcessTransport
 import Gateway
 import Hummingbird
+import HummingbirdCore
 import LocalRuntime
 import Logging
 import NetServer
@@ -13,7 +14,9 @@ import OaaSCore
 import OaaSProto
 import PM
 import Router
+import RouterClient
 import ServiceLifecycle
+import WasmRuntime
 
 /// Every role's configuration, read once from the environment (with `oaas dev`'s flags applied), plus the
 /// cross-role checks (listener clashes).
@@ -26,7 +29,8 @@ struct RoleConfigs {
 
     init(roles: [Role], env: EnvReader, dev: Launcher.DevOptions?) {
         odgm = roles.contains(.odgm) ? ODGMConfig(env: env) : nil
-        gateway = roles.contains(.gateway) ? GatewayConfig(env: env) : nil
+        // `oaas dev` turns the WebSocket routes on by default (spec §8.1).
+        gateway = roles.contains(.gateway) ? GatewayConfig(env: env, defaults: GatewayConfig(webSocketEnabled: dev != nil)) : nil
         crm = roles.contains(.crm) ? CRMConfig(env: env) : nil
         router = roles.contains(.router) ? RouterConfig(env: env) : nil
         if roles.contains(.pm) {
@@ -79,6 +83,8 @@ struct LaunchPlan: Sendable {
     private(set) var servers: [RoleServer] = []
     private(set) var services: [any Service] = []
     private(set) var pm: PMRole?
+    /// The in-process client of this process's router role, if it has one.
+    private var routerClient: GRPCClient<InProcessTransport.Client>?
 
     init(container: ServiceContainer, configs: RoleConfigs, host: String, dev: Launcher.DevOptions?, logger: Logger) {
         self.container = container
@@ -89,15 +95,9 @@ struct LaunchPlan: Sendable {
     }
 
     mutating func build() async throws {
+        try await buildRouter()
         let node = try await buildODGM()
         try await buildGateway()
-        if let routerConfig = configs.router {
-            let role = try RouterRole(config: routerConfig, container: container)
-            services += role.services
-            servers.append(RoleServer(name: "router", configuration: .init(host: host, port: routerConfig.port),
-                                      services: role.grpcServices + [HealthService(container: container)],
-                                      router: probeRouter(), logger: logger))
-        }
         var crms: [(env: String, client: any CRMClient)] = []
         if let crmConfig = configs.crm {
             let role = try await CRMRole(config: crmConfig, container: container, kube: nil)
@@ -139,10 +139,42 @@ struct LaunchPlan: Sendable {
         }
     }
 
+    /// The router role. Roles of the same process reach it in-process (grpc-swift's in-process transport): ODGM
+    /// publishes change events and the gateway subscribes without a hop. `oaas dev` always runs it, with a listener
+    /// only when `--router-port` is given (control-plane §13).
+    private mutating func buildRouter() async throws {
+        guard let routerConfig = configs.router else { return }
+        let role = try RouterRole(config: routerConfig, container: container)
+        services += role.services
+        if dev == nil || dev?.routerPort != nil {
+            servers.append(RoleServer(name: "router", configuration: .init(host: host, port: routerConfig.port),
+                                      services: role.grpcServices + [HealthService(container: container)],
+                                      router: probeRouter(), logger: logger))
+        }
+        let transport = InProcessTransport()
+        let client = GRPCClient(transport: transport.client)
+        services.append(InProcessServer(server: GRPCServer(transport: transport.server, services: role.grpcServices)))
+        services.append(InProcessClient(client: client))
+        await container.register((any RouterFeed).self, GRPCRouterFeed(client: client))
+        routerClient = client
+        let publisher = RouterEventPublisher(client: client, owned: false, logger: logger)
+        services.append(publisher)
+        await container.register((any ChangeEventPublisher).self, publisher)
+    }
+
     private mutating func buildODGM() async throws -> ODGMNode? {
         guard let odgmConfig = configs.odgm else { return nil }
         for warning in odgmConfig.warnings { logger.warning("\(warning)") }
-        let odgmNode = try ODGMNode(config: odgmConfig, storage: container.storage, logger: logger)
+        // Change events go to the router: the one in this process, else OPRC_ROUTER_URL (spec §6.5).
+        var publisher: any ChangeEventPublisher = DiscardingChangeEventPublisher()
+        if let local = await container.resolve((any ChangeEventPublisher).self) {
+            publisher = local
+        } else if let routerURL = odgmConfig.routerURL {
+            let remote = try RouterEventPublisher(routerURL: routerURL, logger: logger)
+            services.append(remote)
+            publisher = remote
+        }
+        let odgmNode = try ODGMNode(config: odgmConfig, storage: container.storage, logger: logger, publisher: publisher)
         try odgmNode.start()
         if dev != nil { try odgmNode.loadStoredCollections() }
         let objects = ObjectService(node: odgmNode, autoCreate: dev != nil, logger: logger)
@@ -151,14 +183,33 @@ struct LaunchPlan: Sendable {
         // Function runtimes are called through one pool; it stops after the servers have drained.
         let runtimes = RuntimeClientPool(logger: logger)
         services.append(runtimes)
+        // `wasm://` routes run in-process; their host data calls go to this node's store.
+        let wasm = WasmRunner(objects: objects, settings: WasmRunnerSettings(maxOutputBytes: odgmConfig.maxMessageBytes), logger: logger)
         let invoker = FunctionInvoker(node: odgmNode, pool: runtimes,
-                                      settings: InvocationSettings(invokeTimeout: odgmConfig.invokeTimeout), logger: logger)
+                                      settings: InvocationSettings(invokeTimeout: odgmConfig.invokeTimeout), wasm: wasm,
+                                      observer: FunctionTriggers(node: odgmNode, logger: logger), logger: logger)
         await container.register((any Invoker).self, invoker)
         // Submitted calls run through the same invoker, from records kept with the partition's data.
         let asyncCalls = AsyncInvocations(node: odgmNode, invoker: invoker, logger: logger)
         await container.register((any AsyncInvoker).self, asyncCalls)
         services += asyncCalls.services
+        // Trigger deliveries go out through the same invoker, from the outboxes kept with the data.
+        services.append(TriggerDispatcher(node: odgmNode, invoker: invoker, logger: logger))
         await container.addReadinessCheck("odgm") { odgmNode.isOpen ? nil : "odgm storage is closed" }
+        if let routerURL = odgmConfig.routerURL, dev == nil {
+            // Announce this node's shards to the router and keep the lease (spec §7.1, §9.1).
+            let address = odgmConfig.nodeAddress ?? ODGMRouterLink.defaultAddress(port: odgmConfig.httpPort)
+            let capabilities = try await objects.capabilities(context: CallContext())
+            let link = try ODGMRouterLink(node: odgmNode, routerURL: routerURL, address: address, capabilities: capabilities, logger: logger)
+            services.append(link)
+            await container.addReadinessCheck("router") { link.isRegistered ? nil : "not registered with the router" }
+        } else if let dev, let routerClient {
+            // `oaas dev`: the in-process router learns this node's shards too (spec §9.7: auto-created collections'
+            // routes are registered like any others); the gateway listener is where clients reach ODGM.
+            let capabilities = try await objects.capabilities(context: CallContext())
+            services.append(ODGMRouterLink(node: odgmNode, client: routerClient, address: "http://\(dev.host):\(dev.gatewayPort)",
+                                           capabilities: capabilities, logger: logger))
+        }
         if dev == nil {
             // A standalone ODGM serves its own port; under `oaas dev` the gateway port serves it.
             var grpc: [any RegistrableRPCService] = [DataServiceAdapter(store: objects), FunctionServiceAdapter(invoker: invoker)]
@@ -177,6 +228,11 @@ struct LaunchPlan: Sendable {
 
     private mutating func buildGateway() async throws {
         guard let gatewayConfig = configs.gateway else { return }
+        // With a router (outside `oaas dev`), every call goes to the node the watched route table names.
+        if let routerURL = gatewayConfig.routerURL, dev == nil {
+            try await buildRoutedGateway(gatewayConfig, routerURL: routerURL)
+            return
+        }
         // In-process roles first; else one connection to DEFAULT_ODGM_URL shared by all three.
         let localStore = await container.resolve((any ObjectStore).self)
         let localInvoker = await container.resolve((any Invoker).self)
@@ -199,6 +255,36 @@ struct LaunchPlan: Sendable {
         let invokerUpstream: any Invoker = localInvoker ?? remote.map { RemoteInvoker(client: $0.client) } ?? UnroutedInvoker()
         // Without an in-process or remote AsyncInvocation, the async routes answer 503.
         let asyncUpstream: (any AsyncInvoker)? = localAsync ?? remote.map { RemoteAsyncInvoker(client: $0.client) }
+        await addGatewayServer(gatewayConfig, upstream: upstream, invoker: invokerUpstream, asyncInvoker: asyncUpstream,
+                               feed: container.resolve((any RouterFeed).self))
+    }
+
+    /// The gateway of a cluster: a `WatchRoutes` stream to the router and one pooled client per ODGM address.
+    private mutating func buildRoutedGateway(_ gatewayConfig: GatewayConfig, routerURL: String) async throws {
+        let watcher = try RouteWatcher(routerURL: routerURL, logger: logger)
+        let fallback = gatewayConfig.defaultODGMURL
+        let pool = ODGMClientPool(tables: { watcher.updates() }, keep: Set([fallback].compactMap { $0 }), logger: logger)
+        services += [watcher, pool]
+        if fallback == nil {
+            await container.addReadinessCheck("gateway") { watcher.latest == nil ? "no route table from the router yet" : nil }
+        }
+        // Subscriptions (WebSocket routes, proxied Subscribe) and GetRoutes go to the router over one more connection.
+        var feed = await container.resolve((any RouterFeed).self)
+        if feed == nil {
+            let connection = try RouterConnection(routerURL: routerURL, logger: logger)
+            services.append(connection)
+            feed = connection.feed
+        }
+        addGatewayServer(
+            gatewayConfig,
+            upstream: RoutingObjectStore(routes: watcher, nodes: pool, fallback: fallback, config: gatewayConfig),
+            invoker: RoutingInvoker(routes: watcher, nodes: pool, fallback: fallback, config: gatewayConfig),
+            asyncInvoker: RoutingAsyncInvoker(routes: watcher, nodes: pool, fallback: fallback, config: gatewayConfig),
+            feed: feed)
+    }
+
+    private mutating func addGatewayServer(_ gatewayConfig: GatewayConfig, upstream: any ObjectStore, invoker invokerUpstream: any Invoker,
+                                           asyncInvoker asyncUpstream: (any AsyncInvoker)?, feed: (any RouterFeed)?) {
         let store = GatewayObjectStore(upstream: upstream, config: gatewayConfig)
         let invoker = GatewayInvoker(upstream: invokerUpstream, config: gatewayConfig)
         let asyncInvoker = asyncUpstream.map { GatewayAsyncInvoker(upstream: $0, config: gatewayConfig) }
@@ -206,12 +292,23 @@ struct LaunchPlan: Sendable {
         GatewayRoutes(store: store, config: gatewayConfig, logger: logger, invoker: invoker, asyncInvoker: asyncInvoker).register(on: router)
         var grpc: [any RegistrableRPCService] = [DataServiceAdapter(store: store), FunctionServiceAdapter(invoker: invoker)]
         if let asyncInvoker { grpc.append(AsyncInvocationAdapter(invoker: asyncInvoker)) }
+        if let feed { grpc.append(RouterProxyService(feed: feed)) }
+        var http1: @Sendable (@escaping HTTPChannelHandler.Responder) -> any HTTPChannelHandler = { HTTP1Channel(responder: $0) }
+        if gatewayConfig.webSocketEnabled {
+            if let feed {
+                let webSocket = GatewayWebSocketRoutes(feed: feed, config: gatewayConfig)
+                http1 = { webSocket.channel(responder: $0) }
+            } else {
+                logger.warning("GATEWAY_WS_ENABLED is set but no router is configured (OPRC_ROUTER_URL); the WebSocket routes are off")
+            }
+        }
         servers.append(RoleServer(
             name: "gateway",
             configuration: .init(host: host, port: gatewayConfig.httpPort, maxMessageBytes: gatewayConfig.maxPayloadBytes),
             services: grpc + [HealthService(container: container)],
             interceptors: [MetricsInterceptor(prefix: "gateway_grpc")],
             router: router,
+            http1: http1,
             logger: logger
         ))
     }

@@ -43,7 +43,8 @@ struct Launcher {
             roles = list
             dev = nil
         case .dev(let options):
-            roles = [.odgm, .gateway, .pm] + (options.routerPort == nil ? [] : [.router])
+            // The router always runs in-process (events, subscriptions); its listener only with --router-port.
+            roles = [.odgm, .gateway, .pm, .router]
             dev = options
         }
 

@@ -3,6 +3,7 @@ import OaaSProto
 import ServiceLifecycle
 import Testing
 @testable import Router
+import RouterClient
 
 @Suite(.timeLimit(.minutes(1))) struct ClientHelperTests {
     @Test func registrationAndWatcherFollowShardChanges() async throws {

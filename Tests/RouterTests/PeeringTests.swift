@@ -4,6 +4,7 @@ import OaaSProto
 import SwiftProtobuf
 import Testing
 @testable import Router
+import RouterClient
 
 @Suite(.timeLimit(.minutes(1))) struct PeeringTests {
     @Test func peeredRoutersShareClassesEventsAndForwarding() async throws {

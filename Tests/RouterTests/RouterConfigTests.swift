@@ -1,6 +1,7 @@
 import OaaSCore
 import Testing
 @testable import Router
+import RouterClient
 
 @Suite struct RouterConfigTests {
     @Test func defaultsFollowTheSpec() throws {

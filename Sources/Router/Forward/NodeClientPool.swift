@@ -2,6 +2,7 @@ import GRPCCore
 import GRPCNIOTransportHTTP2
 import Logging
 import OaaSCore
+import RouterClient
 import ServiceLifecycle
 import Synchronization
 

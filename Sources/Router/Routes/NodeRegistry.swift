@@ -1,5 +1,6 @@
 import Foundation
 import OaaSCore
+import RouterClient
 import OaaSProto
 
 /// One registered node and its lease.

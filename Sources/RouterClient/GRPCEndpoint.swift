@@ -3,12 +3,12 @@ import GRPCNIOTransportHTTP2
 
 /// A node or router address as nodes announce it: `http://host:port`, `https://host:port` or `host:port`
 /// (port 80/443 when absent; a path is ignored).
-struct GRPCEndpoint: Sendable, Hashable, CustomStringConvertible {
-    let host: String
-    let port: Int
-    let secure: Bool
+package struct GRPCEndpoint: Sendable, Hashable, CustomStringConvertible {
+    package let host: String
+    package let port: Int
+    package let secure: Bool
 
-    init?(url: String) {
+    package init?(url: String) {
         var rest = Substring(url)
         var secure = false
         if rest.hasPrefix("http://") {
@@ -42,10 +42,10 @@ struct GRPCEndpoint: Sendable, Hashable, CustomStringConvertible {
         self.secure = secure
     }
 
-    var description: String { "\(secure ? "https" : "http")://\(host):\(port)" }
+    package var description: String { "\(secure ? "https" : "http")://\(host):\(port)" }
 
     /// A client for this endpoint; run it (`runConnections`) before or while calling it.
-    func makeClient() throws -> GRPCClient<HTTP2ClientTransport.Posix> {
+    package func makeClient() throws -> GRPCClient<HTTP2ClientTransport.Posix> {
         var config = HTTP2ClientTransport.Posix.Config.defaults
         // Nodes and routers come back within seconds after a restart; do not wait minutes between attempts.
         config.backoff = .init(initial: .milliseconds(100), max: .seconds(5), multiplier: 1.6, jitter: 0.2)

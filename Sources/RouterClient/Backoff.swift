@@ -15,7 +15,7 @@ public struct Backoff: Sendable, Equatable {
     }
 
     /// The delay after `failures` consecutive failures (1 = the first).
-    func delay(afterFailures failures: Int) -> Duration {
+    package func delay(afterFailures failures: Int) -> Duration {
         var delay = initial
         for _ in 1..<max(1, failures) {
             delay = min(maximum, delay * multiplier)

@@ -11,15 +11,38 @@ import Synchronization
 /// shutdown deregisters so the routes go at once. Shard changes (readiness, leadership) go out with the next
 /// heartbeat, which `updateShards` brings forward.
 public final class RouterRegistration: Service, Sendable {
-    typealias Client = GRPCClient<HTTP2ClientTransport.Posix>
+    package typealias Client = GRPCClient<HTTP2ClientTransport.Posix>
 
-    private let client: Client
+    private let calls: Calls
     private let backoff: Backoff
     private let deregisterTimeout: Duration
     private let logger: Logger
     private let state: Mutex<State>
     private let wakeups: AsyncStream<Void>
     private let wake: AsyncStream<Void>.Continuation
+
+    /// The router RPCs this service makes, over whatever transport; `run`/`stop` manage a connection it owns.
+    private struct Calls: Sendable {
+        let register: @Sendable (Oaas_Router_RegisterRequest, CallOptions) async throws -> Oaas_Router_RegisterResponse
+        let heartbeat: @Sendable (Oaas_Router_HeartbeatRequest, CallOptions) async throws -> Oaas_Router_HeartbeatResponse
+        let deregister: @Sendable (Oaas_Router_DeregisterRequest, CallOptions) async throws -> Oaas_Router_Ack
+        let run: (@Sendable () async throws -> Void)?
+        let stop: (@Sendable () -> Void)?
+
+        init<Transport: ClientTransport>(client: GRPCClient<Transport>, owned: Bool) {
+            let router = Oaas_Router_RouterService.Client(wrapping: client)
+            register = { try await router.register($0, options: $1) }
+            heartbeat = { try await router.heartbeat($0, options: $1) }
+            deregister = { try await router.deregister($0, options: $1) }
+            if owned {
+                run = { try await client.runConnections() }
+                stop = { client.beginGracefulShutdown() }
+            } else {
+                run = nil
+                stop = nil
+            }
+        }
+    }
 
     private struct State {
         var registration: Oaas_Router_RegisterRequest
@@ -39,10 +62,21 @@ public final class RouterRegistration: Service, Sendable {
             throw ConfigurationError("OPRC_ROUTER_URL: '\(routerURL)' is not an http://host:port URL")
         }
         do {
-            client = try endpoint.makeClient()
+            calls = Calls(client: try endpoint.makeClient(), owned: true)
         } catch {
             throw ConfigurationError("OPRC_ROUTER_URL: cannot set up a connection to \(routerURL): \(error)")
         }
+        self.backoff = backoff
+        self.deregisterTimeout = deregisterTimeout
+        self.logger = logger
+        state = Mutex(State(registration: node))
+        (wakeups, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// Registers through an existing client whose connections the caller runs (e.g. an in-process router).
+    public init<Transport: ClientTransport>(client: GRPCClient<Transport>, node: Oaas_Router_RegisterRequest,
+                                            backoff: Backoff = Backoff(), deregisterTimeout: Duration = .seconds(2), logger: Logger) {
+        calls = Calls(client: client, owned: false)
         self.backoff = backoff
         self.deregisterTimeout = deregisterTimeout
         self.logger = logger
@@ -63,27 +97,42 @@ public final class RouterRegistration: Service, Sendable {
         wake.yield()
     }
 
+    /// Replaces the whole announcement (collections changed) and registers again under the same `instance_id`,
+    /// which replaces the router's entry.
+    public func replaceRegistration(_ node: Oaas_Router_RegisterRequest) {
+        state.withLock { state in
+            state.registration = node
+            state.leaseID = nil
+            state.shardsChanged = false
+        }
+        wake.yield()
+    }
+
+    /// What is announced now.
+    public var registration: Oaas_Router_RegisterRequest { state.withLock { $0.registration } }
+
     public func run() async throws {
-        let router = Oaas_Router_RouterService.Client(wrapping: client)
         await withDiscardingTaskGroup { group in
-            group.addTask {
-                do {
-                    try await self.client.runConnections()
-                } catch {
-                    self.logger.debug("router client stopped", metadata: ["error": "\(error)"])
+            if let runConnections = calls.run {
+                group.addTask {
+                    do {
+                        try await runConnections()
+                    } catch {
+                        self.logger.debug("router client stopped", metadata: ["error": "\(error)"])
+                    }
                 }
             }
             await cancelWhenGracefulShutdown {
                 await withDiscardingTaskGroup { inner in
                     inner.addTask { await self.tick() }
                     self.wake.yield()
-                    for await _ in self.wakeups { await self.step(router) }
+                    for await _ in self.wakeups { await self.step() }
                     inner.cancelAll()
                 }
             }
             // Only on a graceful shutdown: once cancelled, the connections stop and a call would never complete.
-            if !Task.isCancelled { await deregister(router) }
-            client.beginGracefulShutdown()
+            if !Task.isCancelled { await deregister() }
+            calls.stop?()
         }
     }
 
@@ -104,13 +153,13 @@ public final class RouterRegistration: Service, Sendable {
         }
     }
 
-    private func step(_ router: Oaas_Router_RouterService.Client<HTTP2ClientTransport.Posix>) async {
+    private func step() async {
         let (registration, leaseID, sendShards) = state.withLock { state in
             defer { state.shardsChanged = false }
             return (state.registration, state.leaseID, state.shardsChanged)
         }
         guard let leaseID else {
-            await register(router, registration)
+            await register(registration)
             return
         }
         var heartbeat = Oaas_Router_HeartbeatRequest()
@@ -120,7 +169,7 @@ public final class RouterRegistration: Service, Sendable {
             heartbeat.shards = registration.shards
         }
         do {
-            let response = try await router.heartbeat(heartbeat, options: callOptions)
+            let response = try await calls.heartbeat(heartbeat, callOptions)
             state.withLock { state in
                 state.failures = 0
                 if response.leaseTtlMs > 0 { state.leaseTTL = .milliseconds(response.leaseTtlMs) }
@@ -128,16 +177,15 @@ public final class RouterRegistration: Service, Sendable {
         } catch let error as RPCError where error.code == .notFound {
             logger.info("router forgot the lease; registering again", metadata: ["lease_id": "\(leaseID)"])
             state.withLock { $0.leaseID = nil }
-            await register(router, registration)
+            await register(registration)
         } catch {
             failed("heartbeat", error, shardsPending: sendShards)
         }
     }
 
-    private func register(_ router: Oaas_Router_RouterService.Client<HTTP2ClientTransport.Posix>,
-                          _ registration: Oaas_Router_RegisterRequest) async {
+    private func register(_ registration: Oaas_Router_RegisterRequest) async {
         do {
-            let response = try await router.register(registration, options: callOptions)
+            let response = try await calls.register(registration, callOptions)
             state.withLock { state in
                 state.leaseID = response.leaseID
                 state.leaseTTL = .milliseconds(max(3, response.leaseTtlMs))
@@ -161,14 +209,14 @@ public final class RouterRegistration: Service, Sendable {
         }
     }
 
-    private func deregister(_ router: Oaas_Router_RouterService.Client<HTTP2ClientTransport.Posix>) async {
+    private func deregister() async {
         guard let leaseID = state.withLock({ state in defer { state.leaseID = nil }; return state.leaseID }) else { return }
         var request = Oaas_Router_DeregisterRequest()
         request.leaseID = leaseID
         var options = CallOptions.defaults
         options.timeout = deregisterTimeout
         do {
-            _ = try await router.deregister(request, options: options)
+            _ = try await calls.deregister(request, options)
             logger.info("deregistered from the router")
         } catch {
             logger.warning("router deregister failed; the lease will expire", metadata: ["error": "\(error)"])

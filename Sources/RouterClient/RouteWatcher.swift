@@ -12,7 +12,7 @@ import Synchronization
 /// serving the last table meanwhile (routes are soft state; a router restart must not blank the data path), unless
 /// `expireAfter` is set and the router stays unreachable for that long.
 public final class RouteWatcher: Service, Sendable {
-    typealias Client = GRPCClient<HTTP2ClientTransport.Posix>
+    package typealias Client = GRPCClient<HTTP2ClientTransport.Posix>
 
     private let client: Client
     private let ownsClient: Bool
@@ -52,7 +52,7 @@ public final class RouteWatcher: Service, Sendable {
     }
 
     /// Watches through an existing client (the caller runs its connections).
-    init(client: Client, ownsClient: Bool, clsID: String?, localOnly: Bool, backoff: Backoff, expireAfter: Duration?,
+    package init(client: Client, ownsClient: Bool, clsID: String?, localOnly: Bool, backoff: Backoff, expireAfter: Duration?,
          logger: Logger) {
         self.client = client
         self.ownsClient = ownsClient

@@ -1,0 +1,137 @@
+import AsyncHTTPClient
+import Logging
+import ODGM
+import OaaSCore
+import OaaSProto
+import WasmKit
+
+/// ODGM's in-process runtime for `wasm://` routes (data-plane spec §9.6), on WasmKit.
+///
+/// Modules are loaded once per `wasm_module_url` and shared; every call gets a fresh instance
+/// (fresh memory) on a thread of its own, with the route's fuel, the call's deadline, a memory cap
+/// and an output cap. Failures are SYSTEM_ERROR responses naming the cause; deadline expiry is
+/// thrown as `DEADLINE_EXCEEDED`, as for any runtime (spec §5.4). The guest ABI is documented in
+/// `WasmRuntime.swift`.
+public struct WasmRunner: WasmFunctionRunner {
+    private let objects: any ObjectStore
+    private let settings: WasmRunnerSettings
+    private let engine: Engine
+    private let modules: ModuleCache
+    private let slots: GuestSlots
+    private let logger: Logger
+
+    /// - Parameters:
+    ///   - objects: where host data calls go (in ODGM, the node's own `ObjectStore`).
+    ///   - http: the client that fetches `http(s)://` modules.
+    public init(objects: any ObjectStore, settings: WasmRunnerSettings = WasmRunnerSettings(),
+                http: HTTPClient = .shared, logger: Logger) {
+        self.objects = objects
+        self.settings = settings
+        // One engine for all calls: it holds configuration only (no interceptor), and WasmKit allows
+        // sharing such an engine between stores on different threads.
+        self.engine = Engine(configuration: EngineConfiguration(fuelMetering: true))
+        self.modules = ModuleCache(loader: ModuleLoader(http: http, maxBytes: settings.maxModuleBytes, fetchTimeout: settings.fetchTimeout))
+        self.slots = GuestSlots(count: settings.maxConcurrentGuests)
+        self.logger = logger
+    }
+
+    public func invoke(_ call: RuntimeCall, functionKey: String, route: Oprc_FuncInvokeRoute) async throws -> Oprc_InvocationResponse {
+        guard route.hasWasmModuleURL, !route.wasmModuleURL.isEmpty else {
+            return InvocationOutcome.systemError("wasm function '\(functionKey)': its route has no wasm_module_url")
+        }
+        let request = GuestRequest(call)
+        let fuel = route.hasWasmFuel && route.wasmFuel > 0 ? route.wasmFuel : settings.defaultFuel
+        let exportNames = Self.exportNames(functionKey: functionKey, fn: request.fn)
+        let url = route.wasmModuleURL
+        let deadlineError = OaaSError(.deadlineExceeded, "wasm function '\(functionKey)' did not finish before the deadline")
+        if call.deadline <= .now { throw deadlineError }
+        do {
+            return try await Self.withDeadline(call.deadline) {
+                try await run(request, url: url, exportNames: exportNames, fuel: fuel)
+            }
+        } catch WasmFailure.deadline {
+            throw deadlineError
+        } catch let failure as WasmFailure {
+            logger.debug("wasm call failed", metadata: [
+                "fn": "\(request.fn)", "invocation_id": "\(request.invocationID)", "error": "\(failure)",
+            ])
+            return InvocationOutcome.systemError("wasm function '\(functionKey)': \(failure)")
+        }
+    }
+
+    /// Fetches and compiles a module ahead of its first call (e.g. when a shard starts).
+    public func preload(moduleURL: String) async throws(WasmModuleError) {
+        do {
+            _ = try await modules.module(for: moduleURL)
+        } catch {
+            throw WasmModuleError(url: moduleURL, message: "\(error)")
+        }
+    }
+
+    /// Preloads every `wasm://` function of a collection; the failures by fn id.
+    public func preloadModules(of collection: Oprc_CreateCollectionRequest) async -> [String: WasmModuleError] {
+        var failures: [String: WasmModuleError] = [:]
+        for (fn, route) in collection.invocations.fnRoutes where route.url.lowercased().hasPrefix("wasm://") {
+            do {
+                try await preload(moduleURL: route.wasmModuleURL)
+            } catch {
+                failures[fn] = error
+            }
+        }
+        return failures
+    }
+
+    /// Forgets a cached module (its function was undeployed or replaced); the next call reloads it.
+    public func unload(moduleURL: String) async {
+        await modules.remove(moduleURL)
+    }
+
+    // MARK: Running
+
+    /// The function key, then the fn id, then `invoke`, without repeats.
+    private static func exportNames(functionKey: String, fn: String) -> [String] {
+        var names: [String] = []
+        for name in [functionKey, fn, WasmABI.genericExport] where !names.contains(name) {
+            names.append(name)
+        }
+        return names
+    }
+
+    private func run(_ request: GuestRequest, url: String, exportNames: [String], fuel: UInt64) async throws -> Oprc_InvocationResponse {
+        let module = try await modules.module(for: url)
+        let slot = try await slots.acquire()
+        let abandoned = AbandonFlag()
+        let execution = GuestExecution(
+            module: module, engine: engine, request: request, exportNames: exportNames, fuel: fuel,
+            maxMemoryBytes: settings.maxMemoryBytes, maxOutputBytes: settings.maxOutputBytes,
+            objects: objects, abandoned: abandoned, logger: logger)
+        let result = try await GuestThread.run(holding: slot, stackBytes: settings.threadStackBytes,
+                                               onAbandon: { abandoned.set() }) { execution.run() }
+        return try result.get()
+    }
+
+    /// Runs `operation` until `deadline`; at the deadline it is cancelled and ``WasmFailure/deadline``
+    /// thrown at once (the operation's waits are all abandonable).
+    private static func withDeadline<Value: Sendable>(
+        _ deadline: ContinuousClock.Instant,
+        _ operation: @escaping @Sendable () async throws -> Value
+    ) async throws -> Value {
+        try await withThrowingTaskGroup(of: Value?.self) { group in
+            group.addTask { try await operation() }
+            group.addTask {
+                try await Task.sleep(until: deadline, clock: .continuous)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let value = first else { throw WasmFailure.deadline }
+            return value
+        }
+    }
+}
+
+/// A module that could not be fetched, parsed or compiled.
+public struct WasmModuleError: Error, Sendable, CustomStringConvertible {
+    public let url: String
+    public let message: String
+    public var description: String { message }
+}
