@@ -376,7 +376,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "StorageTests", dependencies: ["Storage"], swiftSettings: swiftSettings),
-        .testTarget(name: "WasmRuntimeTests", dependencies: ["WasmRuntime", "ODGM", "OaaSCore", "OaaSProto"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "WasmRuntimeTests",
+            dependencies: [
+                "WasmRuntime", "ODGM", "OaaSCore", "OaaSProto", "Storage",
+                .product(name: "WAT", package: "WasmKit"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "ODGMTests", dependencies: ["ODGM", "OaaSCore", "OaaSProto", "Storage"], swiftSettings: swiftSettings),
         .testTarget(
             name: "EndToEndTests",

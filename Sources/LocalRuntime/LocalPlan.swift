@@ -2,7 +2,8 @@ import CRM
 import OaaSProto
 
 /// What one ClassRuntime needs in a local env: its collections (as ODGM gets them), its functions' routes, and
-/// which functions are checked (endpoints) or cannot run locally (container-only, WASM until the host lands).
+/// which functions are checked (endpoints) or cannot run locally (container-only). WASM functions run inside the
+/// local ODGM (its module is loaded on the first call).
 struct LocalPlan {
     static let collectionKind = "Collection"
 
@@ -28,8 +29,6 @@ struct LocalPlan {
             var entry = FunctionStatusEntry(functionKey: key, predictedUrl: route?.url ?? "", template: template.name)
             if noLocal.contains(key) {
                 unrunnable[key] = "NoLocalRuntime: function '\(key)' has only a container image; start it yourself and pass --function-url \(key)=http://127.0.0.1:<port>"
-            } else if let url = route?.url, url.hasPrefix("wasm://") {
-                unrunnable[key] = "NoLocalRuntime: function '\(key)' is a WASM module; this build has no WASM host yet"
             } else if let url = route?.url, url.hasPrefix("http://") || url.hasPrefix("https://") {
                 endpoints[key] = url
             }

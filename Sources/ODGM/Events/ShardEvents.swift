@@ -91,7 +91,8 @@ final class ShardEvents: Sendable {
         if options.publish && hub.publishes {
             hub.publisher.publish(ChangeEvents.make(
                 collection: collection, partition: partition, id: id, result: result, timestampMs: staged.timestampMs,
-                originEnv: hub.settings.originEnv, includeValues: options.includeValues, cap: hub.settings.maxFanout, deliveriesTruncated: staged.fanoutDropped > 0))
+                originEnv: hub.settings.originEnv, includeValues: options.includeValues, cap: hub.settings.maxFanout,
+                deliveriesTruncated: staged.fanoutDropped > 0))
         }
     }
 

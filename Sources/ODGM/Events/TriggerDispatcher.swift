@@ -21,6 +21,8 @@ public final class TriggerDispatcher: Service, Sendable {
     private let logger: Logger
     /// Object prefixes (see ``OutboxKeys``) with a delivery in flight.
     private let inFlight = Mutex<Set<[UInt8]>>([])
+    /// Where the next scan of each outbox starts: just past the last object claimed there.
+    private let scanStart = Mutex<[ObjectIdentifier: [UInt8]]>([:])
     /// How often the outboxes are re-read without a wakeup (after storage trouble, say).
     private let recheckInterval: Duration
 
@@ -83,17 +85,19 @@ public final class TriggerDispatcher: Service, Sendable {
         return result
     }
 
-    /// Takes the oldest delivery of each idle object, up to the free slots.
+    /// Takes the oldest delivery of each idle object, up to the free slots, round-robin over objects.
     private func claim() -> [Claim] {
         let busy = inFlight.withLock { $0 }
         var free = hub.settings.maxConcurrent - busy.count
         var claimed: [Claim] = []
         for outbox in outboxes() where free > 0 {
             do {
-                for entry in try outbox.heads(excluding: busy, limit: free) {
+                let start = scanStart.withLock { $0[outbox.environmentID] }
+                for entry in try outbox.heads(excluding: busy, limit: free, from: start) {
                     guard inFlight.withLock({ $0.insert(entry.objectPrefix).inserted }) else { continue }
                     claimed.append(Claim(outbox: outbox, entry: entry))
                     free -= 1
+                    scanStart.withLock { $0[outbox.environmentID] = OutboxKeys.pastObject(entry.objectPrefix) }
                 }
             } catch {
                 logger.warning("reading the trigger outbox failed", metadata: ["error": "\(error)"])

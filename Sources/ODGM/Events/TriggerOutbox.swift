@@ -44,14 +44,24 @@ struct TriggerOutbox: Sendable {
         return state.pending
     }
 
-    /// The oldest delivery of each object whose prefix is not in `busy`, at most `limit`, in key order.
-    func heads(excluding busy: Set<[UInt8]>, limit: Int) throws -> [OutboxEntry] {
+    /// The oldest delivery of each object whose prefix is not in `busy`, at most `limit`, in key
+    /// order starting at `start` and wrapping around, so that a scan that resumes where the last one
+    /// stopped gives every object its turn.
+    func heads(excluding busy: Set<[UInt8]>, limit: Int, from start: [UInt8]? = nil) throws -> [OutboxEntry] {
         guard limit > 0 else { return [] }
         return try dbs.environment.read { txn in
             var heads: [OutboxEntry] = []
             try txn.withCursor(dbs.outbox) { cursor in
-                var entry = try cursor.first()
-                while let current = entry, heads.count < limit {
+                var entry = try start.map { try cursor.seek(atOrAfter: $0) } ?? cursor.first()
+                var wrapped = start == nil
+                while heads.count < limit {
+                    guard let current = entry else {
+                        if wrapped { break }
+                        wrapped = true
+                        entry = try cursor.first()
+                        continue
+                    }
+                    if wrapped, let start, !current.key.lexicographicallyPrecedes(start) { break }
                     guard let decoded = OutboxKeys.decode(current.key),
                           case .delivery(let prefixLength) = decoded.kind else {
                         entry = try cursor.next()

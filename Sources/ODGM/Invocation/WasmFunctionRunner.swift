@@ -1,7 +1,7 @@
 import OaaSProto
 
-/// Runs `wasm://` routes in-process (data-plane spec §9.6). A WASM engine implements it; the
-/// build has none yet, so ``UnavailableWasmRunner`` answers every call.
+/// Runs `wasm://` routes in-process (data-plane spec §9.6). The `WasmRuntime` module implements it
+/// on WasmKit; ``UnavailableWasmRunner`` is the runner of a node built without an engine.
 ///
 /// The runner gets the same request as a remote runtime (options included) and returns the
 /// function's response. A trap, running out of fuel or a missing module is a SYSTEM_ERROR

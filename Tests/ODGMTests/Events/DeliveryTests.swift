@@ -157,6 +157,25 @@ import Testing
         }
     }
 
+    @Test func objectsTakeTurnsWhenSlotsAreScarce() async throws {
+        let h = EventHarness { $0.maxConcurrentTriggers = 1 }
+        let (node, service) = try h.open()
+        _ = try await service.set(objectRequest(1, num: [1: "a"], event: triggers(numeric: [1])), context: ctx)
+        _ = try await service.setValue(setKey(1, key: 1, value: "b"), context: ctx)
+        _ = try await service.setValue(setKey(1, key: 1, value: "c"), context: ctx)
+        _ = try await service.set(objectRequest(2, num: [1: "a"], event: triggers(numeric: [1])), context: ctx)
+        let invoker = RecordingInvoker()
+        try await withDispatcher(node, invoker) { dispatcher in
+            let calls = try await drained(dispatcher, invoker, calls: 4)
+            let order = try calls.map { call in
+                let info = try call.jsonPayload().eventInfo
+                return "\(info.sourceObjectID)@\(info.context["object_version"] ?? "")"
+            }
+            // Object 2 gets its turn before object 1's backlog is done.
+            #expect(order == ["1@1", "2@1", "1@2", "1@3"])
+        }
+    }
+
     @Test func outboxDepthIsGaugedPerShard() async throws {
         let h = EventHarness()
         let (node, service) = try h.open()
