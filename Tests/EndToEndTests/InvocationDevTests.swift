@@ -111,6 +111,37 @@ import Testing
         let (unknownResult, _, _) = try await dev.http("GET", "/api/class/\(Self.cls)/0/objects-str/c1/results/count/async/inv-2")
         #expect(unknownResult == 404)
 
+        // A trigger chain: object `src` carries a data trigger on its string key `x` that invokes `count` on `dst`.
+        // Creating `src` with `x` fires on_create, a REST write of `x` fires on_update: `dst` counts to 2.
+        try await dev.withClient { client in
+            var target = Oprc_TriggerTarget()
+            target.clsID = Self.cls
+            target.partitionID = 0
+            target.objectIDStr = "dst"
+            target.fnID = "count"
+            var trigger = Oprc_DataTrigger()
+            trigger.onCreate = [target]
+            trigger.onUpdate = [target]
+            var set = Oprc_SetObjectRequest()
+            set.clsID = Self.cls
+            set.partitionID = 0
+            set.objectIDStr = "src"
+            set.object.event.dataTriggerStr["x"] = trigger
+            var value = Oprc_ValData()
+            value.data = Data("first".utf8)
+            set.object.entriesStr["x"] = value
+            _ = try await Oprc_DataService.Client(wrapping: client).set(set)
+        }
+        let (written, _, _) = try await dev.http("PUT", "/api/class/\(Self.cls)/0/objects-str/src/entries-str/x", body: Data("second".utf8))
+        #expect(written == 204)
+        var counted = ""
+        let chained = try await eventually {
+            let (code, _, body) = try await dev.http("GET", "/api/class/\(Self.cls)/0/objects-str/dst/entries-str/count")
+            counted = String(decoding: body, as: UTF8.self)
+            return code == 200 && counted == "2"
+        }
+        #expect(chained, "dst count = \(counted)\n\(dev.log)")
+
         // A runtime that is down: an upstream fault (502 SYSTEM_ERROR), and the gateway keeps serving.
         runtime.signal(SIGKILL)
         _ = try await runtime.waitForExit()
