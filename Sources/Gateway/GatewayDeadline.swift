@@ -12,17 +12,6 @@ enum GatewayDeadline {
     /// only if the upstream honours cancellation (gRPC calls and `Task.sleep` do).
     static func race<T: Sendable>(_ deadline: ContinuousClock.Instant, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
         if deadline <= ContinuousClock.now { throw OaaSError(.deadlineExceeded, "deadline exceeded before the call was sent") }
-        return try await withThrowingTaskGroup(of: T.self) { group in
-            group.addTask { try await body() }
-            group.addTask {
-                try await Task.sleep(until: deadline, clock: .continuous)
-                throw OaaSError(.deadlineExceeded, "deadline exceeded")
-            }
-            defer { group.cancelAll() }
-            guard let first = try await group.next() else {
-                throw OaaSError(.internal, "deadline race finished without a result")
-            }
-            return first
-        }
+        return try await withDeadline(deadline, orThrow: { OaaSError(.deadlineExceeded, "deadline exceeded") }, body)
     }
 }

@@ -46,7 +46,7 @@ public struct WasmRunner: WasmFunctionRunner {
         let deadlineError = OaaSError(.deadlineExceeded, "wasm function '\(functionKey)' did not finish before the deadline")
         if call.deadline <= .now { throw deadlineError }
         do {
-            return try await Self.withDeadline(call.deadline) {
+            return try await withDeadline(call.deadline, orThrow: { WasmFailure.deadline }) {
                 try await run(request, url: url, exportNames: exportNames, fuel: fuel)
             }
         } catch WasmFailure.deadline {
@@ -108,24 +108,6 @@ public struct WasmRunner: WasmFunctionRunner {
         let result = try await GuestThread.run(holding: slot, stackBytes: settings.threadStackBytes,
                                                onAbandon: { abandoned.set() }) { execution.run() }
         return try result.get()
-    }
-
-    /// Runs `operation` until `deadline`; at the deadline it is cancelled and ``WasmFailure/deadline``
-    /// thrown at once (the operation's waits are all abandonable).
-    private static func withDeadline<Value: Sendable>(
-        _ deadline: ContinuousClock.Instant,
-        _ operation: @escaping @Sendable () async throws -> Value
-    ) async throws -> Value {
-        try await withThrowingTaskGroup(of: Value?.self) { group in
-            group.addTask { try await operation() }
-            group.addTask {
-                try await Task.sleep(until: deadline, clock: .continuous)
-                return nil
-            }
-            defer { group.cancelAll() }
-            guard let first = try await group.next(), let value = first else { throw WasmFailure.deadline }
-            return value
-        }
     }
 }
 

@@ -57,22 +57,13 @@ struct AsyncRunner: Sendable {
         let call = record.call
         let timeout = settings.invokeTimeout
         do {
-            let response = try await withThrowingTaskGroup(of: Oprc_InvocationResponse.self) { group in
-                group.addTask {
-                    switch call {
-                    case .fn(let request): try await invoker.invokeFn(request, context: context)
-                    case .obj(let request): try await invoker.invokeObj(request, context: context)
-                    }
+            let response = try await withDeadline(deadline, orThrow: {
+                OaaSError(.deadlineExceeded, "async call exceeded ODGM_INVOKE_TIMEOUT_MS (\(timeout))")
+            }) {
+                switch call {
+                case .fn(let request): try await invoker.invokeFn(request, context: context)
+                case .obj(let request): try await invoker.invokeObj(request, context: context)
                 }
-                group.addTask {
-                    try await Task.sleep(until: deadline, clock: .continuous)
-                    throw OaaSError(.deadlineExceeded, "async call exceeded ODGM_INVOKE_TIMEOUT_MS (\(timeout))")
-                }
-                defer { group.cancelAll() }
-                guard let first = try await group.next() else {
-                    throw OaaSError(.internal, "async call produced no outcome")
-                }
-                return first
             }
             return .response(response)
         } catch is CancellationError {

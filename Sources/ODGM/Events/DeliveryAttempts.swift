@@ -70,22 +70,13 @@ struct DeliveryAttempts: Sendable {
         let context = delivery.context(deadline: deadline)
         let (invoker, timeout) = (invoker, settings.attemptTimeout)
         do {
-            let response = try await withThrowingTaskGroup(of: Oprc_InvocationResponse.self) { group in
-                group.addTask {
-                    switch call {
-                    case .fn(let request): try await invoker.invokeFn(request, context: context)
-                    case .obj(let request): try await invoker.invokeObj(request, context: context)
-                    }
+            let response = try await withDeadline(deadline, orThrow: {
+                OaaSError(.deadlineExceeded, "trigger delivery exceeded ODGM_TRIGGER_TIMEOUT_MS (\(timeout))")
+            }) {
+                switch call {
+                case .fn(let request): try await invoker.invokeFn(request, context: context)
+                case .obj(let request): try await invoker.invokeObj(request, context: context)
                 }
-                group.addTask {
-                    try await Task.sleep(until: deadline, clock: .continuous)
-                    throw OaaSError(.deadlineExceeded, "trigger delivery exceeded ODGM_TRIGGER_TIMEOUT_MS (\(timeout))")
-                }
-                defer { group.cancelAll() }
-                guard let first = try await group.next() else {
-                    throw OaaSError(.internal, "trigger delivery produced no outcome")
-                }
-                return first
             }
             switch response.status {
             case .okay: return .done(.ok)
