@@ -1,0 +1,4 @@
+#ifndef OAAS_CNGHTTP2_SHIM_H
+#define OAAS_CNGHTTP2_SHIM_H
+#include <nghttp2/nghttp2.h>
+#endif
