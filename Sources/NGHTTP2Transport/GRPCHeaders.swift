@@ -3,10 +3,11 @@ import GRPCCore
 /// Conversions between HTTP/2 header fields and GRPCCore's metadata and status, shared by server and client.
 public enum GRPCHeaders {
     /// Header fields that belong to HTTP/2 or the gRPC protocol itself and are never user metadata.
+    /// `grpc-timeout` is not among them: GRPCCore reads a server call's deadline from the request metadata.
     public static func isReserved(_ name: String) -> Bool {
         if name.hasPrefix(":") { return true }
         switch name {
-        case "te", "content-type", "grpc-timeout", "grpc-encoding", "grpc-accept-encoding",
+        case "te", "content-type", "grpc-encoding", "grpc-accept-encoding",
              "grpc-status", "grpc-message", "connection", "keep-alive", "transfer-encoding", "upgrade":
             return true
         default:
