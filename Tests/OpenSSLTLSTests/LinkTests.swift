@@ -1,0 +1,8 @@
+import COpenSSL
+import Testing
+
+@Suite struct OpenSSLLinkTests {
+    @Test func linksTheSystemLibrary() {
+        #expect(OpenSSL_version_num() >= 0x3000_0000)
+    }
+}
