@@ -35,6 +35,8 @@ public final class ODGMNode: Sendable {
     private let collections = Mutex<[String: Collection]>([:])
     /// Serializes collection creation so concurrent first writes create a collection once.
     private let creation = Mutex<Void>(())
+    /// Told of every collection definition this node starts serving (see `observeCollections`).
+    private let collectionObservers = Mutex<[@Sendable (Oprc_CreateCollectionRequest) -> Void]>([])
 
     /// Opens the node's environment through `storage`, which owns it and closes it at shutdown.
     /// Change events of committed mutations go to `publisher` (spec §6.5).
@@ -84,6 +86,18 @@ public final class ODGMNode: Sendable {
         }
     }
 
+    /// Calls `observer` with every collection served now, then with each one created or whose definition is
+    /// replaced (e.g. to preload its WASM modules). It runs while collection creation is serialized, so it must
+    /// not block: start a task for slow work. A collection created during registration may be reported twice.
+    public func observeCollections(_ observer: @escaping @Sendable (Oprc_CreateCollectionRequest) -> Void) {
+        collectionObservers.withLock { $0.append(observer) }
+        for collection in allCollections { observer(collection.spec.request) }
+    }
+
+    private func announce(_ request: Oprc_CreateCollectionRequest) {
+        for observer in collectionObservers.withLock({ $0 }) { observer(request) }
+    }
+
     public func collection(named name: String) -> Collection? {
         collections.withLock { $0[name] }
     }
@@ -112,6 +126,7 @@ public final class ODGMNode: Sendable {
             }
             let collection = Collection(spec: spec, shards: shards, databases: store)
             collections.withLock { $0[spec.name] = collection }
+            announce(spec.request)
             return collection
         }
     }
@@ -125,6 +140,7 @@ public final class ODGMNode: Sendable {
             let value: [UInt8] = try spec.request.serializedBytes()
             try nodeStore.environment.writeDirect { txn in try txn.put(registryDB, key, value) }
             collections.withLock { $0[spec.name] = Collection(spec: spec, shards: shards, databases: store) }
+            announce(spec.request)
         }
     }
 

@@ -7,7 +7,8 @@ import WasmKit
 
 /// ODGM's in-process runtime for `wasm://` routes (data-plane spec §9.6), on WasmKit.
 ///
-/// Modules are loaded once per `wasm_module_url` and shared; every call gets a fresh instance
+/// Modules are loaded once per `wasm_module_url` and shared (ahead of calls through
+/// ``preloadInBackground(_:)``; a failed load is remembered for `failedModuleTTL`); every call gets a fresh instance
 /// (fresh memory) on a thread of its own, with the route's fuel, the call's deadline, a memory cap
 /// and an output cap. Failures are SYSTEM_ERROR responses naming the cause; deadline expiry is
 /// thrown as `DEADLINE_EXCEEDED`, as for any runtime (spec §5.4). The guest ABI is documented in
@@ -30,7 +31,8 @@ public struct WasmRunner: WasmFunctionRunner {
         // One engine for all calls: it holds configuration only (no interceptor), and WasmKit allows
         // sharing such an engine between stores on different threads.
         self.engine = Engine(configuration: EngineConfiguration(fuelMetering: true))
-        self.modules = ModuleCache(loader: ModuleLoader(http: http, maxBytes: settings.maxModuleBytes, fetchTimeout: settings.fetchTimeout))
+        self.modules = ModuleCache(loader: ModuleLoader(http: http, maxBytes: settings.maxModuleBytes, fetchTimeout: settings.fetchTimeout),
+                                   failureTTL: settings.failedModuleTTL)
         self.slots = GuestSlots(count: settings.maxConcurrentGuests)
         self.logger = logger
     }
@@ -71,7 +73,7 @@ public struct WasmRunner: WasmFunctionRunner {
     /// Preloads every `wasm://` function of a collection; the failures by fn id.
     public func preloadModules(of collection: Oprc_CreateCollectionRequest) async -> [String: WasmModuleError] {
         var failures: [String: WasmModuleError] = [:]
-        for (fn, route) in collection.invocations.fnRoutes where route.url.lowercased().hasPrefix("wasm://") {
+        for (fn, route) in collection.invocations.fnRoutes where Self.isWasm(route) {
             do {
                 try await preload(moduleURL: route.wasmModuleURL)
             } catch {
@@ -81,9 +83,46 @@ public struct WasmRunner: WasmFunctionRunner {
         return failures
     }
 
+    /// Preloads a collection's modules on a background task, so collection creation never waits for a
+    /// fetch or compile (spec §9.6: modules are "fetched and compiled when the shard starts"). A deploy is a
+    /// reason to try again: remembered failures of its URLs are dropped first. Each module that fails is
+    /// logged at error with its function and URL; its calls keep answering SYSTEM_ERROR naming the cause.
+    /// The task's value is the failures by fn id.
+    @discardableResult
+    public func preloadInBackground(_ collection: Oprc_CreateCollectionRequest) -> Task<[String: WasmModuleError], Never> {
+        let routes = collection.invocations.fnRoutes.filter { Self.isWasm($0.value) }
+        let modules = self.modules
+        let logger = self.logger
+        return Task {
+            if routes.isEmpty { return [:] }
+            for route in routes.values { await modules.forgetFailure(route.wasmModuleURL) }
+            let start = ContinuousClock.now
+            let failures = await preloadModules(of: collection)
+            for (fn, failure) in failures.sorted(by: { $0.key < $1.key }) {
+                logger.error("wasm module of function '\(fn)' in class '\(collection.name)' failed to load: \(failure.message)", metadata: [
+                    "cls": "\(collection.name)", "fn": "\(fn)", "route": "\(routes[fn]?.url ?? "")", "wasm_module_url": "\(failure.url)",
+                ])
+            }
+            logger.debug("wasm modules preloaded", metadata: [
+                "cls": "\(collection.name)", "modules": "\(routes.count - failures.count)", "failed": "\(failures.count)",
+                "elapsed": "\(ContinuousClock.now - start)",
+            ])
+            return failures
+        }
+    }
+
+    /// What the module cache holds for `moduleURL` (loaded, loading, failed or absent).
+    public func moduleState(url moduleURL: String) async -> WasmModuleState {
+        await modules.state(of: moduleURL)
+    }
+
     /// Forgets a cached module (its function was undeployed or replaced); the next call reloads it.
     public func unload(moduleURL: String) async {
         await modules.remove(moduleURL)
+    }
+
+    private static func isWasm(_ route: Oprc_FuncInvokeRoute) -> Bool {
+        route.url.lowercased().hasPrefix("wasm://")
     }
 
     // MARK: Running

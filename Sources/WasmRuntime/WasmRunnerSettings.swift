@@ -14,6 +14,9 @@ public struct WasmRunnerSettings: Sendable, Equatable {
     public var maxConcurrentGuests: Int
     /// Native stack of each guest thread.
     public var threadStackBytes: Int
+    /// How long a failed module load is remembered: calls within it answer the same failure without a
+    /// new fetch and compile. Zero retries on every call.
+    public var failedModuleTTL: Duration
 
     public init(
         defaultFuel: UInt64 = 1_000_000_000,
@@ -22,7 +25,8 @@ public struct WasmRunnerSettings: Sendable, Equatable {
         maxModuleBytes: Int = 64 << 20,
         fetchTimeout: Duration = .seconds(30),
         maxConcurrentGuests: Int = 64,
-        threadStackBytes: Int = 4 << 20
+        threadStackBytes: Int = 4 << 20,
+        failedModuleTTL: Duration = .seconds(5)
     ) {
         self.defaultFuel = defaultFuel
         self.maxMemoryBytes = maxMemoryBytes
@@ -31,5 +35,6 @@ public struct WasmRunnerSettings: Sendable, Equatable {
         self.fetchTimeout = fetchTimeout
         self.maxConcurrentGuests = max(1, maxConcurrentGuests)
         self.threadStackBytes = threadStackBytes
+        self.failedModuleTTL = max(.zero, failedModuleTTL)
     }
 }

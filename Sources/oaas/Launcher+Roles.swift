@@ -185,6 +185,8 @@ struct LaunchPlan: Sendable {
         services.append(runtimes)
         // `wasm://` routes run in-process; their host data calls go to this node's store.
         let wasm = WasmRunner(objects: objects, settings: WasmRunnerSettings(maxOutputBytes: odgmConfig.maxMessageBytes), logger: logger)
+        // Modules load when a collection is served (start-up, deploy, update), not on the first call (spec §9.6).
+        odgmNode.observeCollections { wasm.preloadInBackground($0) }
         let invoker = FunctionInvoker(node: odgmNode, pool: runtimes,
                                       settings: InvocationSettings(invokeTimeout: odgmConfig.invokeTimeout), wasm: wasm,
                                       observer: FunctionTriggers(node: odgmNode, logger: logger), logger: logger)

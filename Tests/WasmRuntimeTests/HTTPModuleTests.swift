@@ -9,21 +9,25 @@ import WasmRuntime
 
 /// Modules fetched over real loopback HTTP, as text and as binary.
 @Suite struct HTTPModuleTests {
-    /// Serves fixed files; `/hang` never answers.
+    /// Serves fixed files; `/hang` never answers. Every request's path goes to `requests`.
     final class FileHandler: ChannelInboundHandler {
         typealias InboundIn = HTTPServerRequestPart
         typealias OutboundOut = HTTPServerResponsePart
 
         let files: [String: [UInt8]]
+        let requests: RequestLog
         private var uri = ""
 
-        init(files: [String: [UInt8]]) {
+        init(files: [String: [UInt8]], requests: RequestLog) {
             self.files = files
+            self.requests = requests
         }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             switch unwrapInboundIn(data) {
-            case .head(let head): uri = head.uri
+            case .head(let head):
+                uri = head.uri
+                requests.record(head.uri)
             case .body: break
             case .end:
                 if uri == "/hang" { return }
@@ -37,12 +41,13 @@ import WasmRuntime
         }
     }
 
-    static func withServer(_ files: [String: [UInt8]], _ body: (String) async throws -> Void) async throws {
+    static func withServer(_ files: [String: [UInt8]], requests: RequestLog = RequestLog(),
+                           _ body: (String) async throws -> Void) async throws {
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                    try channel.pipeline.syncOperations.addHandler(FileHandler(files: files))
+                    try channel.pipeline.syncOperations.addHandler(FileHandler(files: files, requests: requests))
                 }
             }
             .bind(host: "127.0.0.1", port: 0).get()

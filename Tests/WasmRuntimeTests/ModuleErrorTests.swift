@@ -118,17 +118,6 @@ import WasmRuntime
         #expect(text(response).contains("export 'invoke' returned 9, not a response status"))
     }
 
-    @Test func aFixedModuleFileIsPickedUpAfterAFailedLoad() async throws {
-        let modules = try ModuleDirectory()
-        let url = try modules.write("later.wat", "(module")
-        let runner = makeRunner()
-        let broken = try await runner.invoke(fnCall(), functionKey: "fn", route: wasmRoute(url))
-        #expect(broken.status == .systemError)
-        _ = try modules.write("later.wat", #"(module (func (export "invoke") (result i32) (i32.const 2)))"#)
-        let fixed = try await runner.invoke(fnCall(), functionKey: "fn", route: wasmRoute(url))
-        #expect(fixed.status == .appError)
-    }
-
     @Test func aLoadedModuleIsCachedUntilUnloaded() async throws {
         let modules = try ModuleDirectory()
         let url = try modules.write("cached.wat", #"(module (func (export "invoke") (result i32) (i32.const 1)))"#)

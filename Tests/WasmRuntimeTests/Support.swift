@@ -3,6 +3,7 @@ import Logging
 import ODGM
 import OaaSCore
 import OaaSProto
+import Synchronization
 import WasmRuntime
 
 /// An in-memory `ObjectStore` with only the entry calls a guest uses. Class `broken` fails every
@@ -159,5 +160,50 @@ func thrownError(_ body: () async throws -> Void) async -> OaaSError? {
         return nil
     } catch {
         return OaaSError.from(error)
+    }
+}
+
+/// Paths a test HTTP server was asked for, in order.
+final class RequestLog: Sendable {
+    private let paths = Mutex<[String]>([])
+
+    func record(_ path: String) { paths.withLock { $0.append(path) } }
+
+    func count(_ path: String) -> Int { paths.withLock { $0.filter { $0 == path }.count } }
+}
+
+/// Log records kept in memory, to check what the runner reports and with which metadata.
+final class LogRecords: Sendable {
+    struct Record: Sendable {
+        var level: Logger.Level
+        var message: String
+        var metadata: [String: String]
+    }
+
+    private let records = Mutex<[Record]>([])
+
+    var all: [Record] { records.withLock { $0 } }
+
+    var logger: Logger {
+        var logger = Logger(label: "wasm-test") { _ in Handler(sink: self) }
+        logger.logLevel = .debug
+        return logger
+    }
+
+    private struct Handler: LogHandler {
+        let sink: LogRecords
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .debug
+
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+
+        func log(event: LogEvent) {
+            let fields = metadata.merging(event.metadata ?? [:]) { _, new in new }.mapValues { "\($0)" }
+            let record = Record(level: event.level, message: "\(event.message)", metadata: fields)
+            sink.records.withLock { $0.append(record) }
+        }
     }
 }
