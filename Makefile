@@ -20,6 +20,9 @@ deps:
 	  echo "installing:$$missing"; \
 	  $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y $$missing; \
 	fi
+	@# The transport tests talk to a gRPC peer nobody here wrote: Python grpcio from PyPI.
+	@python3 -c 'import grpc' 2>/dev/null || python3 -m pip install --quiet grpcio \
+	  || python3 -m pip install --quiet --break-system-packages grpcio
 
 build: deps
 	$(SWIFT) build

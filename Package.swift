@@ -45,6 +45,15 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "GRPCTransports",
+            dependencies: [
+                "NGHTTP2Transport",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .systemLibrary(name: "CNGHTTP2", pkgConfig: "libnghttp2", providers: [.apt(["libnghttp2-dev"])]),
         .target(
             name: "NGHTTP2Transport",
@@ -144,6 +153,7 @@ let package = Package(
         .target(
             name: "NetServer",
             dependencies: [
+                "GRPCTransports", "NGHTTP2Transport",
                 "OaaSCore", "OaaSProto", "GRPCServing",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),

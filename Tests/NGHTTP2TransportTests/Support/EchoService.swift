@@ -76,9 +76,10 @@ struct EchoService: RegistrableRPCService {
                 return [:]
             }
         }
-        // Stall: never answers until cancelled (deadline or RST_STREAM); tests count how many calls got cancelled.
-        router.registerHandler(forMethod: Self.stall, deserializer: raw, serializer: raw) { _, _ in
-            try await Task.sleep(for: .seconds(3600))
+        // Stall: never answers until the RPC is cancelled (deadline or RST_STREAM). GRPCCore flags cancellation on the
+        // context rather than cancelling the handler's task, so wait on that.
+        router.registerHandler(forMethod: Self.stall, deserializer: raw, serializer: raw) { _, context in
+            try await context.cancellation.cancelled
             return StreamingServerResponse { _ in [:] }
         }
     }

@@ -1,1 +1,0 @@
-// TLS on the system OpenSSL (libssl) for our own listeners and clients; see the module's handlers.
