@@ -253,6 +253,7 @@ let package = Package(
         .executableTarget(
             name: "oaas",
             dependencies: [
+                "GRPCTransports",
                 "OaaSCore", "OaaSProto", "ODGM", "Gateway", "NetServer", "OaaSCLI", "Storage", "PM", "CRM", "Kube", "LocalRuntime", "Router", "RouterClient", "GRPCServing", "WasmRuntime",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCInProcessTransport", package: "grpc-swift-2"),

@@ -1,4 +1,6 @@
 import GRPCCore
+import GRPCTransports
+import NGHTTP2Transport
 import GRPCServing
 import GRPCNIOTransportHTTP2
 import Hummingbird
@@ -20,12 +22,16 @@ public final class RoleServer: Service, Sendable {
         public var maxMessageBytes: Int
         /// How long a graceful shutdown waits for open calls (long-lived watch streams included) before closing them.
         public var drainTimeout: Duration
+        /// The HTTP/2 engine under gRPC (`OAAS_GRPC_TRANSPORT`): nghttp2 unless the NIO fallback is asked for.
+        public var transport: GRPCTransportKind
 
-        public init(host: String = "0.0.0.0", port: Int, maxMessageBytes: Int = 4 * 1024 * 1024, drainTimeout: Duration = .seconds(10)) {
+        public init(host: String = "0.0.0.0", port: Int, maxMessageBytes: Int = 4 * 1024 * 1024, drainTimeout: Duration = .seconds(10),
+                    transport: GRPCTransportKind = .nghttp2) {
             self.host = host
             self.port = port
             self.maxMessageBytes = maxMessageBytes
             self.drainTimeout = drainTimeout
+            self.transport = transport
         }
     }
 
@@ -81,6 +87,57 @@ public final class RoleServer: Service, Sendable {
     }
 
     private func serve<HTTP1: HTTPChannelHandler>(http1: HTTP1) async throws {
+        switch configuration.transport {
+        case .nghttp2: try await serveOnNGHTTP2(http1: http1)
+        case .nio: try await serveOnNIO(http1: http1)
+        }
+    }
+
+    private func serveOnNGHTTP2<HTTP1: HTTPChannelHandler>(http1: HTTP1) async throws {
+        let logger = self.logger
+        let (connections, continuation) = AsyncStream<HTTP1.Value>.makeStream()
+        var transportConfig = NGHTTP2ServerTransport.Config.defaults
+        transportConfig.maxMessageBytes = configuration.maxMessageBytes
+        let transport = NGHTTP2ServerTransport(listener: .external, config: transportConfig, logger: logger)
+        let listener = NGHTTP2Listener(transport: transport, http1: http1, http1Connections: continuation, logger: logger)
+        let server = GRPCServer(transport: transport, services: services, interceptors: interceptors)
+        let drainTimeout = configuration.drainTimeout
+        let host = configuration.host
+        let port = configuration.port
+        let bound = self.bound
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask {
+                defer { continuation.finish() }
+                try await withGracefulShutdownHandler {
+                    try await server.serve(drainingWithin: drainTimeout) {
+                        listener.closeAll()
+                        logger.warning("connections still open after the drain timeout; closed")
+                    }
+                } onGracefulShutdown: {
+                    listener.quiesce()
+                }
+                listener.closeAll()
+            }
+            group.addTask {
+                // Accept only once the transport takes connections, so the first client is never turned away.
+                do {
+                    await transport.waitUntilListening()
+                    if let address = try await listener.bind(host: host, port: port, group: MultiThreadedEventLoopGroup.singleton) {
+                        bound.succeed(address)
+                    }
+                } catch {
+                    bound.fail(error)
+                    throw error
+                }
+            }
+            for await connection in connections {
+                group.addTask { await http1.handle(value: connection, logger: logger) }
+            }
+        }
+        bound.fail(CancellationError())
+    }
+
+    private func serveOnNIO<HTTP1: HTTPChannelHandler>(http1: HTTP1) async throws {
         let logger = self.logger
         let (connections, continuation) = AsyncStream<HTTP1.Value>.makeStream()
         let factory = SharedListenerFactory(

@@ -1,6 +1,7 @@
 import CRM
 import Foundation
 import GRPCCore
+import GRPCTransports
 import GRPCServing
 import GRPCInProcessTransport
 import Gateway
@@ -26,8 +27,17 @@ struct RoleConfigs {
     var pm: PMConfig?
     var crm: CRMConfig?
     var router: RouterConfig?
+    /// `OAAS_GRPC_TRANSPORT`: the HTTP/2 engine of every gRPC listener of this process.
+    var grpcTransport: GRPCTransportKind = .nghttp2
 
     init(roles: [Role], env: EnvReader, dev: Launcher.DevOptions?) {
+        if let raw = env.lookup(GRPCTransportKind.environmentKey) {
+            do {
+                grpcTransport = try GRPCTransportKind.from(environment: [GRPCTransportKind.environmentKey: raw.value])
+            } catch {
+                env.report(error.description)
+            }
+        }
         odgm = roles.contains(.odgm) ? ODGMConfig(env: env) : nil
         // `oaas dev` turns the WebSocket routes on by default (spec §8.1).
         gateway = roles.contains(.gateway) ? GatewayConfig(env: env, defaults: GatewayConfig(webSocketEnabled: dev != nil)) : nil
@@ -94,6 +104,10 @@ struct LaunchPlan: Sendable {
         self.logger = logger
     }
 
+    func serverConfiguration(host: String, port: Int, maxMessageBytes: Int = 4 * 1024 * 1024) -> RoleServer.Configuration {
+        RoleServer.Configuration(host: host, port: port, maxMessageBytes: maxMessageBytes, transport: configs.grpcTransport)
+    }
+
     mutating func build() async throws {
         try await buildRouter()
         let node = try await buildODGM()
@@ -103,10 +117,10 @@ struct LaunchPlan: Sendable {
             let role = try await CRMRole(config: crmConfig, container: container, kube: nil)
             services += role.services
             let grpc = role.grpcServices + [HealthService(container: container)]
-            servers.append(RoleServer(name: "crm", configuration: .init(host: host, port: crmConfig.httpPort), services: grpc,
+            servers.append(RoleServer(name: "crm", configuration: serverConfiguration(host: host, port: crmConfig.httpPort), services: grpc,
                                       router: probeRouter(), logger: logger))
             if crmConfig.grpcPort != crmConfig.httpPort {
-                servers.append(RoleServer(name: "crm-grpc", configuration: .init(host: host, port: crmConfig.grpcPort), services: grpc,
+                servers.append(RoleServer(name: "crm-grpc", configuration: serverConfiguration(host: host, port: crmConfig.grpcPort), services: grpc,
                                           router: probeRouter(), logger: logger))
             }
             if let pmConfig = configs.pm, pmConfig.envs.isEmpty {
@@ -133,7 +147,7 @@ struct LaunchPlan: Sendable {
             ProbeRoutes.register(on: router, container: container, plainHealth: false)
             role.register(on: router)
             services += role.services
-            servers.append(RoleServer(name: "pm", configuration: .init(host: pmConfig.host, port: pmConfig.port, maxMessageBytes: pmConfig.maxBodyBytes),
+            servers.append(RoleServer(name: "pm", configuration: serverConfiguration(host: pmConfig.host, port: pmConfig.port, maxMessageBytes: pmConfig.maxBodyBytes),
                                       services: [], router: router, logger: logger))
             pm = role
         }
@@ -147,7 +161,7 @@ struct LaunchPlan: Sendable {
         let role = try RouterRole(config: routerConfig, container: container)
         services += role.services
         if dev == nil || dev?.routerPort != nil {
-            servers.append(RoleServer(name: "router", configuration: .init(host: host, port: routerConfig.port),
+            servers.append(RoleServer(name: "router", configuration: serverConfiguration(host: host, port: routerConfig.port),
                                       services: role.grpcServices + [HealthService(container: container)],
                                       router: probeRouter(), logger: logger))
         }
@@ -218,7 +232,7 @@ struct LaunchPlan: Sendable {
             grpc.append(AsyncInvocationAdapter(invoker: asyncCalls))
             servers.append(RoleServer(
                 name: "odgm",
-                configuration: .init(host: host, port: odgmConfig.httpPort, maxMessageBytes: odgmConfig.maxMessageBytes),
+                configuration: serverConfiguration(host: host, port: odgmConfig.httpPort, maxMessageBytes: odgmConfig.maxMessageBytes),
                 services: grpc + [HealthService(container: container)],
                 interceptors: [MetricsInterceptor(prefix: "odgm_grpc")],
                 router: probeRouter(),
@@ -306,7 +320,7 @@ struct LaunchPlan: Sendable {
         }
         servers.append(RoleServer(
             name: "gateway",
-            configuration: .init(host: host, port: gatewayConfig.httpPort, maxMessageBytes: gatewayConfig.maxPayloadBytes),
+            configuration: serverConfiguration(host: host, port: gatewayConfig.httpPort, maxMessageBytes: gatewayConfig.maxPayloadBytes),
             services: grpc + [HealthService(container: container)],
             interceptors: [MetricsInterceptor(prefix: "gateway_grpc")],
             router: router,
