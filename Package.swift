@@ -332,6 +332,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
+            exclude: ["Support/grpcio_client.py", "Support/grpcio_server.py"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -58,7 +58,7 @@ public enum GRPCMessageFramer {
     public static func frame(_ message: some GRPCContiguousBytes, into buffer: inout ByteBuffer) {
         buffer.writeInteger(UInt8(0))
         buffer.writeInteger(UInt32(message.count))
-        message.withUnsafeBytes { buffer.writeBytes($0) }
+        _ = message.withUnsafeBytes { buffer.writeBytes($0) }
     }
 
     public static func frame(_ message: ByteBuffer, into buffer: inout ByteBuffer) {

@@ -28,7 +28,8 @@ final class ClientProbe: RegistrableRPCService, Sendable {
         router.registerHandler(forMethod: Self.stall, deserializer: raw, serializer: raw) { request, context in
             for try await _ in request.messages {}
             self.continuation.yield("stall-started")
-            try await context.cancellation.cancelled
+            // Either the flag or the task's own cancellation ends the wait; both mean the call was cancelled.
+            try? await context.cancellation.cancelled
             self.cancellations.withLock { $0 += 1 }
             self.continuation.yield("stall-cancelled")
             throw RPCError(code: .cancelled, message: "cancelled")

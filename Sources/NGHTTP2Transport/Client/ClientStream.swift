@@ -213,7 +213,7 @@ final class ClientStream: @unchecked Sendable {
 
     /// Copies `length` pending bytes into the connection's output after nghttp2 wrote the frame header.
     func sendData(length: Int, into output: inout ByteBuffer) {
-        pendingOut.withUnsafeReadableBytes { bytes in
+        _ = pendingOut.withUnsafeReadableBytes { bytes in
             output.writeBytes(UnsafeRawBufferPointer(rebasing: bytes.prefix(length)))
         }
         pendingOut.moveReaderIndex(forwardBy: min(length, pendingOut.readableBytes))

@@ -21,7 +21,7 @@ final class NGHTTP2ServerConnectionHandler: ChannelInboundHandler, @unchecked Se
     let logger: Logger
     /// Called once, on `loop`, when the channel is closed and every RPC task of the connection has returned.
     private let onFinished: @Sendable () -> Void
-    private let executor: ServerLoopTaskExecutor?
+    private let executor: EventLoopTaskExecutor?
     var inboundCreditLimit: Int { config.initialStreamWindowBytes }
 
     private var session: OpaquePointer?
@@ -57,7 +57,7 @@ final class NGHTTP2ServerConnectionHandler: ChannelInboundHandler, @unchecked Se
         self.streamHandler = streamHandler
         self.logger = logger
         self.onFinished = onFinished
-        self.executor = config.runHandlersOnEventLoop ? ServerLoopTaskExecutor(loop: loop) : nil
+        self.executor = config.runHandlersOnEventLoop ? EventLoopTaskExecutor(loop) : nil
     }
 
     // MARK: channel events

@@ -1,8 +1,8 @@
 import NIOCore
 
-/// Runs task jobs on a NIO event loop. A stream's RPC work (GRPCCore's executor, the request writer, the response
-/// reader) runs with this as its task executor preference, so touching the connection's loop-confined state is a
-/// direct call rather than a thread hop, and a continuation resumed by the socket read lands on the same thread.
+/// Runs task jobs on a NIO event loop (NIO has no task executor of its own). RPC tasks, server handlers and client
+/// calls alike, prefer their connection's loop, so touching the connection's loop-confined state is a direct call
+/// rather than a thread hop, and a continuation resumed by a socket read lands on the same thread.
 final class EventLoopTaskExecutor: TaskExecutor, @unchecked Sendable {
     // @unchecked: the only stored property is a Sendable event loop; TaskExecutor requires a class here.
     let eventLoop: any EventLoop
