@@ -518,18 +518,6 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
         return String(cString: text)
     }
 
-    static func describe(_ address: SocketAddress?) -> String {
-        guard let address else { return "unknown" }
-        switch address {
-        case .v4:
-            return "ipv4:\(address.ipAddress ?? "?"):\(address.port ?? 0)"
-        case .v6:
-            return "ipv6:[\(address.ipAddress ?? "?")]:\(address.port ?? 0)"
-        case .unixDomainSocket:
-            return "unix:\(address.pathname ?? "?")"
-        }
-    }
-
     static func timeAmount(_ duration: Duration) -> TimeAmount {
         let (seconds, attoseconds) = duration.components
         return .nanoseconds(seconds &* 1_000_000_000 &+ attoseconds / 1_000_000_000)

@@ -374,8 +374,8 @@ public final class NGHTTP2ClientTransport: ClientTransport, Sendable {
             try await connection.ready.futureResult.get()
             return .success(ReadyConnection(
                 connection: connection,
-                remotePeer: ClientConnection.describe(channel.remoteAddress),
-                localPeer: ClientConnection.describe(channel.localAddress)))
+                remotePeer: GRPCPeer.describe(channel.remoteAddress),
+                localPeer: GRPCPeer.describe(channel.localAddress)))
         } catch {
             state.withLock { _ = $0.connections.removeValue(forKey: ObjectIdentifier(connection)) }
             return .failure(error)

@@ -64,8 +64,8 @@ final class NGHTTP2ServerConnectionHandler: ChannelInboundHandler, @unchecked Se
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        remotePeer = Self.describe(context.channel.remoteAddress)
-        localPeer = Self.describe(context.channel.localAddress)
+        remotePeer = GRPCPeer.describe(context.channel.remoteAddress)
+        localPeer = GRPCPeer.describe(context.channel.localAddress)
         do {
             try createSession()
         } catch {
@@ -83,8 +83,8 @@ final class NGHTTP2ServerConnectionHandler: ChannelInboundHandler, @unchecked Se
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        remotePeer = Self.describe(context.channel.remoteAddress)
-        localPeer = Self.describe(context.channel.localAddress)
+        remotePeer = GRPCPeer.describe(context.channel.remoteAddress)
+        localPeer = GRPCPeer.describe(context.channel.localAddress)
         flush()
         context.fireChannelActive()
     }
@@ -597,18 +597,6 @@ final class NGHTTP2ServerConnectionHandler: ChannelInboundHandler, @unchecked Se
             let handler = bound.value
             handler.idleTimer = nil
             if handler.streams.isEmpty { handler.beginGracefulShutdown() }
-        }
-    }
-
-    private static func describe(_ address: SocketAddress?) -> String {
-        guard let address else { return "<unknown>" }
-        switch address {
-        case .v4:
-            return "ipv4:\(address.ipAddress ?? "?"):\(address.port ?? 0)"
-        case .v6:
-            return "ipv6:[\(address.ipAddress ?? "?")]:\(address.port ?? 0)"
-        case .unixDomainSocket:
-            return "unix:\(address.pathname ?? "")"
         }
     }
 }
