@@ -227,6 +227,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
+                "GRPCTransports",
                 "OaaSCore", "OaaSProto", "RouterClient",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "Logging", package: "swift-log"),
@@ -288,6 +289,7 @@ let package = Package(
         .target(
             name: "RouterClient",
             dependencies: [
+                "GRPCTransports",
                 "OaaSCore", "OaaSProto",
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
@@ -301,6 +303,7 @@ let package = Package(
         .target(
             name: "Router",
             dependencies: [
+                "GRPCTransports",
                 "OaaSCore", "OaaSProto", "RouterClient",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),

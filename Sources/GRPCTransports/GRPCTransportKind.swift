@@ -29,3 +29,9 @@ public enum GRPCTransportKind: String, Sendable, CaseIterable, CustomStringConve
 
     public var description: String { rawValue }
 }
+
+extension GRPCTransportKind {
+    /// This process's choice from its environment (the launcher has already rejected bad values; nghttp2 otherwise).
+    public static let processDefault: GRPCTransportKind =
+        (try? from(environment: ProcessInfo.processInfo.environment)) ?? .nghttp2
+}

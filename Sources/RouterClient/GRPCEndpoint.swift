@@ -1,5 +1,5 @@
 import GRPCCore
-import GRPCNIOTransportHTTP2
+import GRPCTransports
 
 /// A node or router address as nodes announce it: `http://host:port`, `https://host:port` or `host:port`
 /// (port 80/443 when absent; a path is ignored).
@@ -44,17 +44,14 @@ package struct GRPCEndpoint: Sendable, Hashable, CustomStringConvertible {
 
     package var description: String { "\(secure ? "https" : "http")://\(host):\(port)" }
 
-    /// A client for this endpoint; run it (`runConnections`) before or while calling it.
-    package func makeClient() throws -> GRPCClient<HTTP2ClientTransport.Posix> {
-        var config = HTTP2ClientTransport.Posix.Config.defaults
+    /// A client for this endpoint on this process's gRPC engine; run it (`runConnections`) before or while calling it.
+    package func makeClient() throws -> GRPCClient<DataPathClientTransport> {
+        var tuning = ClientTuning()
         // Nodes and routers come back within seconds after a restart; do not wait minutes between attempts.
-        config.backoff = .init(initial: .milliseconds(100), max: .seconds(5), multiplier: 1.6, jitter: 0.2)
-        config.http2.maxFrameSize = 1 << 20
-        let transport = try HTTP2ClientTransport.Posix(
-            target: .dns(host: host, port: port),
-            transportSecurity: secure ? .tls(.defaults) : .plaintext,
-            config: config
-        )
+        tuning.reconnectInitial = .milliseconds(100)
+        tuning.reconnectMax = .seconds(5)
+        let transport = try DataPathClientTransport.make(
+            host: host, port: port, tls: secure, kind: .processDefault, tuning: tuning)
         return GRPCClient(transport: transport)
     }
 }

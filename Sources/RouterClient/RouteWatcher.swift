@@ -1,4 +1,5 @@
 import GRPCCore
+import GRPCTransports
 import GRPCNIOTransportHTTP2
 import Logging
 import OaaSCore
@@ -12,7 +13,7 @@ import Synchronization
 /// serving the last table meanwhile (routes are soft state; a router restart must not blank the data path), unless
 /// `expireAfter` is set and the router stays unreachable for that long.
 public final class RouteWatcher: Service, Sendable {
-    package typealias Client = GRPCClient<HTTP2ClientTransport.Posix>
+    package typealias Client = GRPCClient<DataPathClientTransport>
 
     private let client: Client
     private let ownsClient: Bool

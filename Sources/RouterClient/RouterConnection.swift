@@ -1,4 +1,5 @@
 import GRPCCore
+import GRPCTransports
 import GRPCNIOTransportHTTP2
 import Logging
 import OaaSCore
@@ -7,7 +8,7 @@ import ServiceLifecycle
 /// A long-lived connection to the router (`OPRC_ROUTER_URL`), run as a service, for calls that are not the route
 /// watch or the registration (which keep their own): subscriptions and GetRoutes on behalf of gateway clients.
 public struct RouterConnection: Service {
-    public let client: GRPCClient<HTTP2ClientTransport.Posix>
+    public let client: GRPCClient<DataPathClientTransport>
     private let logger: Logger
 
     /// - Throws: `ConfigurationError` naming `OPRC_ROUTER_URL` when the URL is unusable.
@@ -23,7 +24,7 @@ public struct RouterConnection: Service {
         self.logger = logger
     }
 
-    public var feed: GRPCRouterFeed<HTTP2ClientTransport.Posix> { GRPCRouterFeed(client: client) }
+    public var feed: GRPCRouterFeed<DataPathClientTransport> { GRPCRouterFeed(client: client) }
 
     public func run() async throws {
         try await withGracefulShutdownHandler {

@@ -1,5 +1,6 @@
 import DequeModule
 import GRPCCore
+import GRPCTransports
 import GRPCNIOTransportHTTP2
 import Logging
 import Metrics
@@ -50,7 +51,7 @@ public final class RouterEventPublisher: ChangeEventPublisher, Service, Sendable
         guard let endpoint = GRPCEndpoint(url: routerURL) else {
             throw ConfigurationError("OPRC_ROUTER_URL: '\(routerURL)' is not an http://host:port URL")
         }
-        let client: GRPCClient<HTTP2ClientTransport.Posix>
+        let client: GRPCClient<DataPathClientTransport>
         do {
             client = try endpoint.makeClient()
         } catch {

@@ -1,4 +1,5 @@
 import GRPCCore
+import GRPCTransports
 import GRPCNIOTransportHTTP2
 import Logging
 import OaaSCore
@@ -11,7 +12,7 @@ import Synchronization
 /// shutdown deregisters so the routes go at once. Shard changes (readiness, leadership) go out with the next
 /// heartbeat, which `updateShards` brings forward.
 public final class RouterRegistration: Service, Sendable {
-    package typealias Client = GRPCClient<HTTP2ClientTransport.Posix>
+    package typealias Client = GRPCClient<DataPathClientTransport>
 
     private let calls: Calls
     private let backoff: Backoff

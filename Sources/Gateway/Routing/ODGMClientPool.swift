@@ -1,4 +1,5 @@
 import GRPCCore
+import GRPCTransports
 import GRPCNIOTransportHTTP2
 import Logging
 import OaaSCore
@@ -10,7 +11,7 @@ import Synchronization
 /// One gRPC client per ODGM address, created on first use and run by this service. After each route table, the
 /// clients of addresses that left it are shut down (except `keep`, e.g. DEFAULT_ODGM_URL).
 public final class ODGMClientPool: NodeConnector, Service, Sendable {
-    typealias Client = GRPCClient<HTTP2ClientTransport.Posix>
+    typealias Client = GRPCClient<DataPathClientTransport>
 
     private let tables: @Sendable () -> AsyncStream<Oaas_Router_RouteTable>
     private let keep: Set<String>

@@ -1,5 +1,6 @@
 import Foundation
 import GRPCCore
+import GRPCTransports
 import GRPCNIOTransportHTTP2
 import Logging
 import OaaSCore
@@ -15,7 +16,7 @@ struct Forwarder: Sendable {
     let hub: RouteHub
     let pool: NodeClientPool
     /// Peer URL → the client of that peer router.
-    let peers: [String: GRPCClient<HTTP2ClientTransport.Posix>]
+    let peers: [String: GRPCClient<DataPathClientTransport>]
     let config: RouterConfig
     let metrics: RouterMetrics
     let logger: Logger

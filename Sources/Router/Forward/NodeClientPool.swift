@@ -1,4 +1,5 @@
 import GRPCCore
+import GRPCTransports
 import GRPCNIOTransportHTTP2
 import Logging
 import OaaSCore
@@ -9,7 +10,7 @@ import Synchronization
 /// One gRPC client per ODGM address, created on first use and run by this service; clients of addresses that left
 /// the route table are shut down.
 final class NodeClientPool: Service, Sendable {
-    typealias Client = GRPCClient<HTTP2ClientTransport.Posix>
+    typealias Client = GRPCClient<DataPathClientTransport>
 
     private let hub: RouteHub
     private let logger: Logger

@@ -1,4 +1,5 @@
 import GRPCCore
+import GRPCTransports
 import GRPCNIOTransportHTTP2
 import Logging
 import OaaSCore
@@ -11,7 +12,7 @@ import ServiceLifecycle
 /// bridged events. `local_only` on both streams keeps routes and events from bouncing between routers.
 struct PeerLink: Service {
     let url: String
-    let client: GRPCClient<HTTP2ClientTransport.Posix>
+    let client: GRPCClient<DataPathClientTransport>
     let hub: RouteHub
     let events: EventHub
     let backoff: Backoff
