@@ -20,9 +20,13 @@ public enum GRPCTransportKind: String, Sendable, CaseIterable, CustomStringConve
 
     /// Reads `OAAS_GRPC_TRANSPORT`; unset or empty means nghttp2, anything but the two names is an error.
     public static func from(environment: [String: String]) throws(ParseError) -> GRPCTransportKind {
-        guard let raw = environment[environmentKey]?.trimmingCharacters(in: .whitespaces).lowercased(), !raw.isEmpty else {
-            return .nghttp2
-        }
+        try parse(environment[environmentKey] ?? "")
+    }
+
+    /// One value of `OAAS_GRPC_TRANSPORT` (case and surrounding blanks ignored; empty means nghttp2).
+    public static func parse(_ value: String) throws(ParseError) -> GRPCTransportKind {
+        let raw = value.trimmingCharacters(in: .whitespaces).lowercased()
+        if raw.isEmpty { return .nghttp2 }
         guard let kind = GRPCTransportKind(rawValue: raw) else { throw .unknown(raw) }
         return kind
     }

@@ -33,7 +33,7 @@ struct RoleConfigs {
     init(roles: [Role], env: EnvReader, dev: Launcher.DevOptions?) {
         if let raw = env.lookup(GRPCTransportKind.environmentKey) {
             do {
-                grpcTransport = try GRPCTransportKind.from(environment: [GRPCTransportKind.environmentKey: raw.value])
+                grpcTransport = try GRPCTransportKind.parse(raw.value)
             } catch {
                 env.report(error.description)
             }

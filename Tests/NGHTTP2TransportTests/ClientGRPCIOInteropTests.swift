@@ -10,13 +10,7 @@ import Testing
         try await withClientUnderTest(port: server.port) { client in
             var metadata: Metadata = [:]
             metadata.addString("v", forKey: "echo-key")
-            let (text, initial, trailing) = try await client.unary(
-                request: ClientRequest(message: Array("hello grpcio".utf8), metadata: metadata),
-                descriptor: EchoService.get, serializer: RawSerializer(), deserializer: RawSerializer(),
-                options: .defaults
-            ) { response in
-                (String(decoding: try response.message, as: UTF8.self), response.metadata, response.trailingMetadata)
-            }
+            let (text, initial, trailing) = try await client.clientEchoWithMetadata("hello grpcio", metadata: metadata)
             #expect(text == "hello grpcio")
             #expect(Array(initial[stringValues: "echo-key"]) == ["v"])
             #expect(Array(trailing[stringValues: "x-trailer"]) == ["done"])

@@ -116,6 +116,16 @@ extension GRPCClient {
         }
     }
 
+    /// Get with metadata: the echoed text, the initial metadata and the trailers.
+    func clientEchoWithMetadata(_ text: String, metadata: Metadata) async throws -> (String, Metadata, Metadata) {
+        try await unary(
+            request: ClientRequest(message: Array(text.utf8), metadata: metadata),
+            descriptor: EchoService.get, serializer: RawSerializer(), deserializer: RawSerializer(), options: .defaults
+        ) { response in
+            (String(decoding: try response.message, as: UTF8.self), response.metadata, response.trailingMetadata)
+        }
+    }
+
     /// Expand: `count` messages of `kib` KiB; returns each message's size and first byte.
     func clientExpand(count: UInt8, kib: UInt8, options: CallOptions = .defaults) async throws -> [(Int, UInt8)] {
         try await serverStreaming(

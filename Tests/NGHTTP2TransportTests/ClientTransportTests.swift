@@ -13,13 +13,7 @@ import Testing
             var metadata: Metadata = [:]
             metadata.addString("hello there", forKey: "echo-text")
             metadata.addBinary([0, 1, 2, 254, 255], forKey: "echo-blob-bin")
-            let (text, initial, trailing) = try await client.unary(
-                request: ClientRequest(message: Array("ping".utf8), metadata: metadata),
-                descriptor: EchoService.get, serializer: RawSerializer(), deserializer: RawSerializer(),
-                options: .defaults
-            ) { response in
-                (String(decoding: try response.message, as: UTF8.self), response.metadata, response.trailingMetadata)
-            }
+            let (text, initial, trailing) = try await client.clientEchoWithMetadata("ping", metadata: metadata)
             #expect(text == "ping")
             #expect(Array(initial[stringValues: "echo-text"]) == ["hello there"])
             #expect(Array(initial[binaryValues: "echo-blob-bin"]) == [[0, 1, 2, 254, 255]])

@@ -34,18 +34,6 @@ import CNGHTTP2
         #expect(throws: RPCError.self) { try compressed.next() }
     }
 
-    @Test func timeoutsRoundTrip() {
-        #expect(GRPCTimeout.parse("100m") == .milliseconds(100))
-        #expect(GRPCTimeout.parse("2S") == .seconds(2))
-        #expect(GRPCTimeout.parse("1H") == .seconds(3600))
-        #expect(GRPCTimeout.parse("123456789S") == nil)
-        #expect(GRPCTimeout.parse("5x") == nil)
-        #expect(GRPCTimeout.parse("") == nil)
-        #expect(GRPCTimeout.format(.milliseconds(250)) == "250000000n" || GRPCTimeout.format(.milliseconds(250)) == "250000u")
-        #expect(GRPCTimeout.parse(GRPCTimeout.format(.seconds(30))) == .seconds(30))
-        #expect(GRPCTimeout.format(.seconds(-1)) == "0n")
-    }
-
     @Test func statusMessagesArePercentEncoded() {
         let message = "bad 100% — field \"x\"\n"
         let encoded = GRPCHeaders.percentEncode(message)

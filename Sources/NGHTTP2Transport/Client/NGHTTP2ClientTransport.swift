@@ -226,21 +226,16 @@ public final class NGHTTP2ClientTransport: ClientTransport, Sendable {
     }
 
     public func beginGracefulShutdown() {
-        let (waiters, connections, parked) = state.withLock { state in
-            state.shuttingDown = true
-            let parked = state.parked?.continuation
-            state.parked = nil
-            return (state.takeWaiters(), Array(state.connections.values), parked)
-        }
-        for waiter in waiters { waiter.continuation.resume(throwing: shuttingDownError) }
-        for connection in connections {
-            connection.eventLoop.execute { connection.beginGracefulShutdown() }
-        }
-        parked?.resume()
+        shutDown { $0.beginGracefulShutdown() }
     }
 
     /// The task running `connect()` was cancelled: close every connection now, failing open streams.
     private func closeEverything() {
+        shutDown { $0.close() }
+    }
+
+    /// Stops taking streams, fails the ones waiting for a connection, and applies `stop` to every connection on its loop.
+    private func shutDown(_ stop: @escaping @Sendable (ClientConnection) -> Void) {
         let (waiters, connections, parked) = state.withLock { state in
             state.shuttingDown = true
             let parked = state.parked?.continuation
@@ -249,7 +244,7 @@ public final class NGHTTP2ClientTransport: ClientTransport, Sendable {
         }
         for waiter in waiters { waiter.continuation.resume(throwing: shuttingDownError) }
         for connection in connections {
-            connection.eventLoop.execute { connection.close() }
+            connection.eventLoop.execute { stop(connection) }
         }
         parked?.resume()
     }
