@@ -317,9 +317,8 @@ let package = Package(
         .executableTarget(
             name: "oaas-bench",
             dependencies: [
-                "Storage", "OaaSProto", "OaaSCore",
+                "Storage", "OaaSProto", "OaaSCore", "GRPCTransports",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
-                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Benchmarks/oaas-bench",

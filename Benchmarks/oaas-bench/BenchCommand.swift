@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GRPCTransports
 
 /// `oaas-bench --oaas PATH`: the data path of a real `oaas serve --role odgm` process over gRPC,
 /// next to two baselines measured in the same run (raw LMDB through Storage, and Redis with
@@ -22,7 +23,11 @@ struct BenchCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "One second per case: a smoke test, not a measurement.")
     var quick = false
 
+    @Option(name: .long, help: "Comma-separated gRPC transports to measure (server and clients alike): nghttp2, nio.")
+    var transports: String = "nghttp2,nio"
+
     func validate() throws {
+        _ = try parsedTransports()
         guard duration > 0, duration <= 60 else { throw ValidationError("--duration must be in (0, 60] seconds") }
         guard FileManager.default.isExecutableFile(atPath: oaas) else {
             throw ValidationError("--oaas \(oaas): not an executable file (build it with `swift build -c release --product oaas`)")
@@ -32,12 +37,25 @@ struct BenchCommand: AsyncParsableCommand {
         }
     }
 
+    private func parsedTransports() throws -> [GRPCTransportKind] {
+        var kinds: [GRPCTransportKind] = []
+        for item in transports.split(separator: ",") {
+            guard let kind = GRPCTransportKind(rawValue: item.trimmingCharacters(in: .whitespaces).lowercased()) else {
+                throw ValidationError("--transports: \"\(item)\" is not a transport; use nghttp2 and/or nio")
+            }
+            if !kinds.contains(kind) { kinds.append(kind) }
+        }
+        guard !kinds.isEmpty else { throw ValidationError("--transports: name at least one of nghttp2, nio") }
+        return kinds
+    }
+
     func run() async throws {
         let seconds = quick ? 1 : duration
-        let settings = Settings(
+        var settings = Settings(
             duration: .milliseconds(Int((seconds * 1000).rounded())),
             warmup: .milliseconds(quick ? 200 : 500)
         )
+        settings.transports = try parsedTransports()
         print(
             "oaas-bench: \(ProcessInfo.processInfo.activeProcessorCount) cores, \(Format.batch(seconds)) s per case after "
                 + "\(Format.batch(settings.warmup.seconds)) s warm-up, clients \(settings.concurrencies.map(String.init).joined(separator: "/")), "
@@ -49,7 +67,9 @@ struct BenchCommand: AsyncParsableCommand {
             if let functions {
                 invocation = try await InvocationBench(oaas: oaas, functions: functions, settings: settings).run()
             }
-            results.ours = try await ODGMBench(binary: oaas, settings: settings).run()
+            for transport in settings.transports {
+                results.ours[transport] = try await ODGMBench(binary: oaas, settings: settings, transport: transport).run()
+            }
             results.lmdb = try await LMDBBench(settings: settings).run()
             switch try await RedisBench(settings: settings).run() {
             case .measured(let measured):

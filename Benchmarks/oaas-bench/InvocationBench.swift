@@ -1,7 +1,7 @@
 import Foundation
 import Synchronization
 import GRPCCore
-import GRPCNIOTransportHTTP2
+import GRPCTransports
 import OaaSProto
 
 /// The invocation path (issue: added latency of gateway → ODGM → function over a direct call): three real
@@ -16,7 +16,7 @@ struct InvocationBench {
     static let rate = 1000
     static let peakCallers = 64
 
-    typealias FunctionClient = Oprc_OprcFunction.Client<HTTP2ClientTransport.Posix>
+    typealias FunctionClient = Oprc_OprcFunction.Client<DataPathClientTransport>
 
     struct Figures: Sendable {
         var directFixed: Measurement
@@ -63,9 +63,11 @@ struct InvocationBench {
             try await waitUntilHealthy(odgm, port: odgmPort)
             try await waitUntilHealthy(gateway, port: gatewayPort)
             progress("invocation path ready: oaas-functions :\(functionsPort), odgm :\(odgmPort), gateway :\(gatewayPort)")
-            let figures = try await withClients(port: functionsPort) { direct in
-                try await withClients(port: gatewayPort) { viaGateway in
-                    try await measure(direct: direct, viaGateway: viaGateway)
+            let count = settings.connections
+            let kind = GRPCTransportKind.nghttp2
+            let figures = try await withGRPCConnections(port: functionsPort, count: count, transport: kind) { direct in
+                try await withGRPCConnections(port: gatewayPort, count: count, transport: kind) { viaGateway in
+                    try await measure(direct: direct.map { FunctionClient(wrapping: $0) }, viaGateway: viaGateway.map { FunctionClient(wrapping: $0) })
                 }
             }
             for process in started.reversed() { _ = await process.stop(grace: .seconds(5)) }
@@ -122,28 +124,6 @@ struct InvocationBench {
             try await Task.sleep(for: .milliseconds(50))
         }
         throw BenchError("\(process.name) did not answer GET /healthz with 200 within 30 s")
-    }
-
-    /// `body` with `settings.connections` clients (one HTTP/2 connection each) to `port`.
-    private func withClients<T: Sendable>(port: Int, _ body: @Sendable ([FunctionClient]) async throws -> T) async throws -> T {
-        var clients: [GRPCClient<HTTP2ClientTransport.Posix>] = []
-        for _ in 0..<settings.connections {
-            let transport = try HTTP2ClientTransport.Posix(target: .ipv4(address: "127.0.0.1", port: port), transportSecurity: .plaintext)
-            clients.append(GRPCClient(transport: transport))
-        }
-        let connections = clients
-        return try await withThrowingTaskGroup(of: Void.self, returning: T.self) { group in
-            for client in connections { group.addTask { try await client.runConnections() } }
-            let outcome: Result<T, any Error>
-            do {
-                outcome = .success(try await body(connections.map { FunctionClient(wrapping: $0) }))
-            } catch {
-                outcome = .failure(error)
-            }
-            for client in connections { client.beginGracefulShutdown() }
-            try await group.waitForAll()
-            return try outcome.get()
-        }
     }
 }
 

@@ -13,6 +13,12 @@ struct Measurement: Sendable {
     var clientCPUPerOp: Double?
     /// Mutations per durable LMDB commit, when observable.
     var averageBatch: Double?
+
+    /// Server and client CPU per call together, when both were sampled.
+    var cpuPerCall: Double? {
+        guard let serverCPUPerOp, let clientCPUPerOp else { return nil }
+        return serverCPUPerOp + clientCPUPerOp
+    }
 }
 
 struct BenchError: Error, CustomStringConvertible {

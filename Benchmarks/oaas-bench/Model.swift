@@ -1,3 +1,5 @@
+import GRPCTransports
+
 /// The gRPC operations under test, each compared with a storage-level and a Redis baseline.
 enum Operation: String, CaseIterable, Sendable {
     case set = "Set"
@@ -44,10 +46,13 @@ struct Settings: Sendable {
     /// Objects (and Redis keys) the calls are spread over; all exist before the reads start.
     var keyspace = 4096
     var valueSize = 16
+    /// The engines measured, the default (nghttp2) first: it is the one the targets are checked on.
+    var transports: [GRPCTransportKind] = [.nghttp2, .nio]
 }
 
 struct Results: Sendable {
-    var ours: [CaseKey: Measurement] = [:]
+    /// Our measurements per gRPC transport engine (server and clients on the same one).
+    var ours: [GRPCTransportKind: [CaseKey: Measurement]] = [:]
     var lmdb: [BaselineKey: Measurement] = [:]
     var redis: [BaselineKey: Measurement] = [:]
     /// Why the Redis baseline is missing, when it is.

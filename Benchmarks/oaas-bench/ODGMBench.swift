@@ -1,17 +1,18 @@
 import Foundation
 import GRPCCore
-import GRPCNIOTransportHTTP2
+import GRPCTransports
 import OaaSProto
 
 /// Starts `oaas serve --role odgm` on a free loopback port with durable LMDB in a temp dir and
-/// drives its DataService over gRPC.
+/// drives its DataService over gRPC, server and clients on the same gRPC transport engine.
 struct ODGMBench {
     let binary: String
     let settings: Settings
+    let transport: GRPCTransportKind
     static let collection = "bench"
     static let partitions: UInt64 = 16
 
-    typealias DataClient = Oprc_DataService.Client<HTTP2ClientTransport.Posix>
+    typealias DataClient = Oprc_DataService.Client<DataPathClientTransport>
 
     func run() async throws -> [CaseKey: Measurement] {
         let directory = try makeTemporaryDirectory("oaas-bench-odgm")
@@ -24,6 +25,7 @@ struct ODGMBench {
             arguments: ["serve", "--role", "odgm"],
             environment: [
                 "ODGM_HTTP_PORT": String(port),
+                GRPCTransportKind.environmentKey: transport.rawValue,
                 "ODGM_DATA_DIR": dataDirectory,
                 "ODGM_COLLECTION": #"[{"name":"\#(Self.collection)","partition_count":\#(Self.partitions),"shard_type":"none"}]"#,
             ],
@@ -31,9 +33,9 @@ struct ODGMBench {
         )
         do {
             try await waitUntilHealthy(server, port: port)
-            progress("oaas serve --role odgm ready on 127.0.0.1:\(port) (pid \(server.pid))")
-            let results = try await withClients(port: port, count: settings.connections) { clients in
-                try await runCases(clients: clients, server: server, dataDirectory: dataDirectory)
+            progress("oaas serve --role odgm (\(transport)) ready on 127.0.0.1:\(port) (pid \(server.pid))")
+            let results = try await withGRPCConnections(port: port, count: settings.connections, transport: transport) { connections in
+                try await runCases(clients: connections.map { DataClient(wrapping: $0) }, server: server, dataDirectory: dataDirectory)
             }
             if let note = await server.stop() { printError("warning: \(note)") }
             return results
@@ -56,33 +58,6 @@ struct ODGMBench {
         throw BenchError("oaas did not answer GET /healthz with 200 within 30 s")
     }
 
-    /// Runs `body` with `count` gRPC clients, one HTTP/2 connection each, and shuts them down after.
-    private func withClients<T: Sendable>(port: Int, count: Int, _ body: @Sendable ([DataClient]) async throws -> T) async throws -> T {
-        var clients: [GRPCClient<HTTP2ClientTransport.Posix>] = []
-        for _ in 0..<count {
-            let transport = try HTTP2ClientTransport.Posix(
-                target: .ipv4(address: "127.0.0.1", port: port),
-                transportSecurity: .plaintext
-            )
-            clients.append(GRPCClient(transport: transport))
-        }
-        let connections = clients
-        return try await withThrowingTaskGroup(of: Void.self, returning: T.self) { group in
-            for client in connections {
-                group.addTask { try await client.runConnections() }
-            }
-            let outcome: Result<T, any Error>
-            do {
-                outcome = .success(try await body(connections.map { DataClient(wrapping: $0) }))
-            } catch {
-                outcome = .failure(error)
-            }
-            for client in connections { client.beginGracefulShutdown() }
-            try await group.waitForAll()
-            return try outcome.get()
-        }
-    }
-
     private func runCases(clients: [DataClient], server: ChildProcess, dataDirectory: String) async throws -> [CaseKey: Measurement] {
         let requests = Requests(valueSize: settings.valueSize, keyspace: settings.keyspace)
         try await prepopulate(clients: clients, requests: requests)
@@ -93,7 +68,7 @@ struct ODGMBench {
             for concurrency in settings.concurrencies {
                 // One connection for a single caller; otherwise callers are spread over all of them.
                 let used = concurrency == 1 ? [clients[0]] : clients
-                let label = "ours \(operation.rawValue) @\(concurrency)"
+                let label = "ours/\(transport) \(operation.rawValue) @\(concurrency)"
                 let serverBefore = server.cpuSeconds()
                 let clientBefore = processCPUSeconds(pid: getpid())
                 let commitsBefore = operation.baseline == .write ? LMDBCommits.committed(under: dataDirectory) : nil

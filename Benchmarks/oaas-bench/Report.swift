@@ -1,4 +1,5 @@
 import Foundation
+import GRPCTransports
 
 /// Number formatting shared by progress lines and the report.
 enum Format {
@@ -72,50 +73,80 @@ struct Report {
             + Format.pad(Format.latency(measurement?.p99), 8)
     }
 
+    /// The engine the targets are checked on (the first measured: nghttp2 unless told otherwise).
+    private var primary: GRPCTransportKind { settings.transports.first ?? .nghttp2 }
+
+    private func ours(_ kind: GRPCTransportKind, _ operation: Operation, _ concurrency: Int) -> Measurement? {
+        results.ours[kind]?[CaseKey(operation: operation, concurrency: concurrency)]
+    }
+
     private func table(_ operation: Operation) -> [String] {
         let kind = operation.baseline
+        let engines = settings.transports
+        let others = engines.dropFirst()
+        var header = "clients |"
+        for engine in engines { header += Format.pad("\(engine) ops/s", 11) + "      p50      p99 |" }
+        header += "  lmdb ops/s      p50      p99 | redis ops/s      p50      p99 | " + Format.pad("\(primary)/redis", 13)
+        for other in others { header += " " + Format.pad("\(primary)/\(other)", 13) }
+        header += " " + Format.pad("\(primary)/lmdb", 13)
         var lines = [
             "== \(operation.rawValue) ==  ours: \(operation.describesOurs) | lmdb: \(kind.lmdb) | redis: \(kind.redis)",
-            "clients |  ours ops/s      p50      p99 |  lmdb ops/s      p50      p99 | redis ops/s      p50      p99 | ours/redis  ours/lmdb",
+            header,
         ]
         for concurrency in settings.concurrencies {
-            let ours = results.ours[CaseKey(operation: operation, concurrency: concurrency)]
             let lmdb = results.lmdb[BaselineKey(kind: kind, concurrency: concurrency)]
             let redis = results.redis[BaselineKey(kind: kind, concurrency: concurrency)]
-            lines.append(
-                Format.pad(String(concurrency), 7) + " | " + cells(ours) + " | " + cells(lmdb) + " | " + cells(redis) + " | "
-                    + Format.pad(Format.ratio(ratio(ours, redis)), 10) + " " + Format.pad(Format.ratio(ratio(ours, lmdb)), 10)
-            )
+            let mine = ours(primary, operation, concurrency)
+            var line = Format.pad(String(concurrency), 7) + " | "
+            for engine in engines { line += cells(ours(engine, operation, concurrency)) + " | " }
+            line += cells(lmdb) + " | " + cells(redis) + " | " + Format.pad(Format.ratio(ratio(mine, redis)), 13)
+            for other in others { line += " " + Format.pad(Format.ratio(ratio(mine, ours(other, operation, concurrency))), 13) }
+            line += " " + Format.pad(Format.ratio(ratio(mine, lmdb)), 13)
+            lines.append(line)
         }
         return lines
     }
 
     private func targets() -> [String] {
-        var lines = ["== Targets (64 clients) =="]
+        var lines = ["== Targets (64 clients, \(primary) transport) =="]
         let goals: [(label: String, operation: Operation, baseline: String, target: Double)] = [
             ("durable SetValue @64", .setValue, "Redis-always SET", 1.0),
             ("GetValue @64", .getValue, "Redis GET", 0.5),
         ]
         for goal in goals {
-            let ours = results.ours[CaseKey(operation: goal.operation, concurrency: 64)]
+            let mine = ours(primary, goal.operation, 64)
             let redis = results.redis[BaselineKey(kind: goal.operation.baseline, concurrency: 64)]
-            guard let ours, let redis, let achieved = ratio(ours, redis) else {
+            guard let mine, let redis, let achieved = ratio(mine, redis) else {
                 lines.append("\(goal.label): not evaluated — \(results.redisNote ?? "no measurement")")
                 continue
             }
-            let verdict: String
-            if achieved >= goal.target {
-                verdict = "MET"
-            } else {
-                let short = goal.target - achieved
-                verdict = "MISSED by \(Format.ratio(short)) (needs \(String(format: "%.1f", goal.target / achieved))x the throughput)"
-            }
             lines.append(
-                "\(goal.label): \(Format.ratio(achieved)) \(goal.baseline) (target \(String(format: "%.1f", goal.target))x) — \(verdict)"
-                    + " [ours \(Format.ops(ours.opsPerSecond)) ops/s, redis \(Format.ops(redis.opsPerSecond)) ops/s]"
+                "\(goal.label): \(Format.ratio(achieved)) \(goal.baseline) (target \(String(format: "%.1f", goal.target))x) — "
+                    + verdict(achieved, goal.target) + " [ours \(Format.ops(mine.opsPerSecond)) ops/s, redis \(Format.ops(redis.opsPerSecond)) ops/s]"
             )
         }
+        // Call overhead: CPU per call on both sides of the wire. GetValue does almost no work of its own (an LMDB
+        // read and two small protobuf messages), so its CPU per call is the transport's and GRPCCore's.
+        for other in settings.transports.dropFirst() {
+            for operation in [Operation.getValue, .setValue] {
+                let label = "call overhead \(operation.rawValue) @64 (server+client CPU per call, \(other) / \(primary))"
+                guard let mine = ours(primary, operation, 64)?.cpuPerCall, let theirs = ours(other, operation, 64)?.cpuPerCall, mine > 0 else {
+                    lines.append("\(label): not evaluated — no CPU figures")
+                    continue
+                }
+                let factor = theirs / mine
+                lines.append(
+                    "\(label): \(String(format: "%.2f", factor))x lower (target 3.0x) — " + verdict(factor, 3.0)
+                        + " [\(primary) \(Format.micros(mine)), \(other) \(Format.micros(theirs))]"
+                )
+            }
+        }
         return lines
+    }
+
+    private func verdict(_ achieved: Double, _ target: Double) -> String {
+        if achieved >= target { return "MET" }
+        return "MISSED by \(Format.ratio(target - achieved)) (needs \(String(format: "%.1f", target / achieved))x)"
     }
 
     /// CPU per call and group-commit batching: where the time goes on a machine whose cores are
@@ -136,9 +167,11 @@ struct Report {
                     + " | " + Format.pad(Format.ops(commits), 9) + "  " + Format.pad(Format.batch(m.averageBatch), 12)
             )
         }
-        for operation in Operation.allCases {
-            for concurrency in settings.concurrencies {
-                row("ours \(operation.rawValue) @\(concurrency)", results.ours[CaseKey(operation: operation, concurrency: concurrency)])
+        for engine in settings.transports {
+            for operation in Operation.allCases {
+                for concurrency in settings.concurrencies {
+                    row("\(engine) \(operation.rawValue) @\(concurrency)", ours(engine, operation, concurrency))
+                }
             }
         }
         for kind in [BaselineKind.write, .read] {
